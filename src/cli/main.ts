@@ -1,0 +1,167 @@
+import { resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { defaultConfig, loadConfigFile, type Config, type ConfigOverrides } from '../config/index.js';
+import { isAgentwallError } from '../core/errors.js';
+import { startHttpFront } from '../mcp/http/server.js';
+import { startStdioFront } from '../mcp/stdio-front.js';
+import { VERSION } from '../mcp/version.js';
+import { openStore } from '../state/store.js';
+import { buildCheckpoints } from './compose.js';
+import { createLogger } from './logger.js';
+import { serverNameFor } from './server-name.js';
+
+interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
+  stopSignal: () => Promise<string>;
+}
+
+const defaultIo: Io = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+  stopSignal: () =>
+    new Promise((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    }),
+};
+
+interface CommonFlags {
+  config?: string;
+  dataDir?: string;
+}
+
+/** Runs the `agentwall` command line; resolves to the exit code. */
+export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
+  let code = 0;
+  const program = new Command('agentwall')
+    .description('A governance firewall for AI agents')
+    .version(VERSION)
+    .exitOverride()
+    .enablePositionalOptions()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command('serve')
+    .description('Start the HTTP front: MCP Streamable HTTP at /mcp, GET /healthz')
+    .option('-c, --config <file>', 'configuration file (YAML or JSON); embedded defaults without it')
+    .option('--host <host>', 'listen address (overrides listen.host)')
+    .option('--port <port>', 'listen port, 0 for any free port (overrides listen.port)', parsePort)
+    .option('--data-dir <dir>', 'data directory (overrides data_dir)')
+    .action(async (flags: CommonFlags & { host?: string; port?: number }) => {
+      code = await serve(flags, io);
+    });
+
+  program
+    .command('mcp')
+    .description('Serve MCP on stdio: wrap one stdio server (-- COMMAND ARGS…) or the configured servers')
+    .option('-c, --config <file>', 'configuration file (YAML or JSON)')
+    .option('--data-dir <dir>', 'data directory (overrides data_dir)')
+    .argument('[command...]', 'the stdio MCP server to wrap, after --')
+    .passThroughOptions()
+    .action(async (command: string[], flags: CommonFlags) => {
+      code = await stdio(command, flags, io);
+    });
+
+  program
+    .command('check-config')
+    .description('Validate a configuration file and print every error with its path')
+    .argument('<file>')
+    .action(async (file: string) => {
+      try {
+        const config = await loadConfigFile(file);
+        io.out(`${file}: ok (${Object.keys(config.servers).length} servers, data_dir ${config.data_dir})`);
+      } catch (err) {
+        io.err(describe(err));
+        code = 1;
+      }
+    });
+
+  const audit = program.command('audit').description('Inspect the audit log');
+  audit
+    .command('verify')
+    .description('Recompute the hash chain of the audit log and report the first broken record')
+    .option('-c, --config <file>', 'configuration file (for data_dir)')
+    .option('--data-dir <dir>', 'data directory')
+    .action(async (flags: CommonFlags) => {
+      const config = await configFrom(flags);
+      const store = openStore(config.data_dir);
+      try {
+        const r = store.audit.verify();
+        if (r.ok) io.out(`audit log ok: ${r.count} records, head ${r.head} (${store.path})`);
+        else io.err(`audit log BROKEN at record ${r.seq}: ${r.reason} (${r.count} records verified before it)`);
+        code = r.ok ? 0 : 1;
+      } finally {
+        await store.close();
+      }
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    io.err(describe(err));
+    return 1;
+  }
+  return code;
+}
+
+async function serve(flags: CommonFlags & { host?: string; port?: number }, io: Io): Promise<number> {
+  const config = await configFrom(flags, { host: flags.host, port: flags.port });
+  const { log, flush } = createLogger(config.log.level);
+  const store = openStore(config.data_dir);
+  const checkpoints = buildCheckpoints(config, store, log);
+  const front = await startHttpFront({ config, servers: config.servers, checkpoints, log });
+  io.out(`agentwall listening on ${front.url} (MCP endpoint ${front.url}/mcp)`);
+  io.out(`data file: ${store.path}`);
+  io.out(`configuration: ${config.source}; servers: ${Object.keys(config.servers).join(', ') || '(none)'}`);
+  log.info({ url: front.url, data: store.path, config: config.source }, 'agentwall started');
+  const signal = await io.stopSignal();
+  log.info({ signal }, 'stopping');
+  await front.close();
+  await store.close();
+  flush();
+  return 0;
+}
+
+async function stdio(command: readonly string[], flags: CommonFlags, io: Io): Promise<number> {
+  const [cmd, ...args] = command;
+  if (cmd === undefined && flags.config === undefined) {
+    io.err('agentwall mcp: give a server to wrap (agentwall mcp -- COMMAND ARGS…) or --config FILE');
+    return 2;
+  }
+  const servers = cmd === undefined ? undefined : { [serverNameFor(command)]: { command: cmd, args } };
+  const config = await configFrom(flags, { servers });
+  const { log, flush } = createLogger(config.log.level);
+  const store = openStore(config.data_dir);
+  const checkpoints = buildCheckpoints(config, store, log);
+  const principal = { id: `local:${userInfo().username}`, roles: [], claims: {} };
+  const front = await startStdioFront({ config, servers: config.servers, checkpoints, log }, principal);
+  log.info({ data: store.path, servers: Object.keys(config.servers) }, 'agentwall mcp started');
+  await Promise.race([front.closed, io.stopSignal()]);
+  await front.close();
+  await store.close();
+  flush();
+  return 0;
+}
+
+async function configFrom(flags: CommonFlags, extra: Omit<ConfigOverrides, 'dataDir'> = {}): Promise<Config> {
+  const overrides: ConfigOverrides = {
+    ...extra,
+    ...(flags.dataDir === undefined ? {} : { dataDir: resolve(flags.dataDir) }),
+  };
+  return flags.config === undefined ? defaultConfig({ overrides }) : loadConfigFile(flags.config, { overrides });
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be an integer 0–65535');
+  return n;
+}
+
+function describe(err: unknown): string {
+  if (isAgentwallError(err)) return `agentwall: ${err.code}: ${err.message}`;
+  return `agentwall: ${err instanceof Error ? err.message : String(err)}`;
+}

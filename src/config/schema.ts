@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/** A duration such as `30s` or `5m` (or a number of milliseconds), parsed to milliseconds. */
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid duration ${JSON.stringify(v)} (use e.g. 250ms, 30s, 5m, 1h)`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** Server names become the namespace of their tools, so they are restricted to a safe alphabet. */
+export const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+const serverSchema = z
+  .strictObject({
+    command: z.string().min(1).optional(),
+    args: z.array(z.string()).default([]),
+    env: z.record(z.string(), z.string()).default({}),
+    cwd: z.string().optional(),
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    trust: z.enum(['trusted', 'untrusted']).default('untrusted'),
+    /** Per-request timeout toward this upstream; progress notifications reset it. */
+    timeout: duration.default(120_000),
+    enabled: z.boolean().default(true),
+  })
+  .superRefine((s, ctx) => {
+    if ((s.command === undefined) === (s.url === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'give exactly one of `command` (stdio) or `url` (Streamable HTTP)',
+      });
+    }
+    if (s.url !== undefined && (s.args.length > 0 || Object.keys(s.env).length > 0 || s.cwd !== undefined)) {
+      ctx.addIssue({ code: 'custom', message: '`args`, `env` and `cwd` apply to stdio servers only' });
+    }
+    if (s.command !== undefined && Object.keys(s.headers).length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['headers'], message: '`headers` apply to HTTP servers only' });
+    }
+  });
+
+const tokenSchema = z.strictObject({
+  /** The name of the environment variable holding the bearer token; read at start. */
+  token_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
+  principal: z.string().min(1),
+  roles: z.array(z.string()).default([]),
+});
+
+export const configSchema = z
+  .strictObject({
+    listen: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8787),
+      })
+      .prefault({}),
+    data_dir: z.string().min(1).default('./.agentwall'),
+    servers: z
+      .record(z.string().regex(SERVER_NAME, 'server names use letters, digits, `_` and `-`'), serverSchema)
+      .default({}),
+    naming: z
+      .strictObject({
+        /** Joins server and tool/prompt names: `files__read_text_file`. */
+        separator: z.string().min(1).max(8).default('__'),
+        /** `auto`: prefix only when more than one server is configured; `always`: prefix every name. */
+        prefix: z.enum(['auto', 'always']).default('auto'),
+      })
+      .prefault({}),
+    auth: z.strictObject({ tokens: z.array(tokenSchema).min(1) }).optional(),
+    http: z
+      .strictObject({
+        max_body_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(4 * 1024 * 1024),
+        /** Extra `Host` header values accepted besides the listen address (DNS-rebinding protection). */
+        allowed_hosts: z.array(z.string()).default([]),
+        /** `Origin` values accepted from browsers; loopback origins are accepted when listening on loopback. */
+        allowed_origins: z.array(z.string()).default([]),
+        session_idle_timeout: duration.default(30 * 60_000),
+      })
+      .prefault({}),
+    pipeline: z
+      .strictObject({
+        default_action: z.enum(['allow', 'deny']).default('allow'),
+        /** A stage (scorer, policy) that fails: `deny` fails closed. */
+        on_stage_error: z.enum(['deny', 'allow']).default('deny'),
+      })
+      .prefault({}),
+    upstreams: z
+      .strictObject({
+        restart_initial_delay: duration.default(250),
+        restart_max_delay: duration.default(30_000),
+        connect_timeout: duration.default(30_000),
+      })
+      .prefault({}),
+    log: z
+      .strictObject({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    for (const name of Object.keys(c.servers)) {
+      if (name.includes(c.naming.separator)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['servers', name],
+          message: `server name must not contain the naming separator ${JSON.stringify(c.naming.separator)}`,
+        });
+      }
+    }
+  });
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type ServerConfig = ParsedConfig['servers'][string];

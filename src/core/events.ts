@@ -1,0 +1,71 @@
+import type { Principal, Session } from './session.js';
+
+/** What crosses a checkpoint. Later checkpoints add memory and LLM events to this union. */
+export type EventKind =
+  | 'tool_call'
+  | 'tool_result'
+  | 'tools_list'
+  | 'resource'
+  | 'prompt'
+  | 'memory_write'
+  | 'llm_request'
+  | 'llm_response';
+
+export interface EventBase {
+  readonly id: string;
+  readonly kind: EventKind;
+  readonly time: number;
+  readonly session: Session;
+  readonly principal: Principal;
+  /** The configured name of the upstream server the event concerns. */
+  readonly server: string;
+}
+
+/** A tool as the gate sees it: the upstream's definition under its original (un-namespaced) name. */
+export interface ToolInfo {
+  readonly name: string;
+  readonly description?: string;
+  readonly annotations?: Readonly<Record<string, unknown>>;
+}
+
+export interface ToolCallEvent extends EventBase {
+  readonly kind: 'tool_call';
+  readonly tool: ToolInfo;
+  readonly args: Readonly<Record<string, unknown>>;
+}
+
+export interface ToolResultEvent extends EventBase {
+  readonly kind: 'tool_result';
+  readonly tool: ToolInfo;
+  readonly callId: string;
+  readonly result: Readonly<Record<string, unknown>>;
+  readonly isError: boolean;
+}
+
+export interface ResourceEvent extends EventBase {
+  readonly kind: 'resource';
+  readonly uri: string;
+  readonly result: Readonly<Record<string, unknown>>;
+}
+
+export interface PromptEvent extends EventBase {
+  readonly kind: 'prompt';
+  readonly name: string;
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly result: Readonly<Record<string, unknown>>;
+}
+
+export type McpEvent = ToolCallEvent | ToolResultEvent | ResourceEvent | PromptEvent;
+
+/** A short subject for logs and audit: the tool, resource or prompt the event is about. */
+export function eventSubject(event: McpEvent): string {
+  switch (event.kind) {
+    case 'tool_call':
+    case 'tool_result':
+      return event.tool.name;
+    case 'resource':
+      return event.uri;
+    case 'prompt':
+      return event.name;
+  }
+}

@@ -1,0 +1,72 @@
+/** The one decision type every checkpoint produces (DESIGN.md, "One pipeline, one decision"). */
+export const ACTIONS = [
+  'allow',
+  'annotate',
+  'redact',
+  'quarantine',
+  'require_approval',
+  'deny',
+  'route',
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/**
+ * Most restrictive wins: deny > require_approval > quarantine > redact > annotate > allow.
+ * `route` is a routing decision, not a restriction; it ranks with allow.
+ */
+const RANK: Readonly<Record<Action, number>> = {
+  allow: 0,
+  route: 0,
+  annotate: 1,
+  redact: 2,
+  quarantine: 3,
+  require_approval: 4,
+  deny: 5,
+};
+
+export function isMoreRestrictive(a: Action, b: Action): boolean {
+  return RANK[a] > RANK[b];
+}
+
+export function mostRestrictive(actions: Iterable<Action>, fallback: Action): Action {
+  let best: Action | undefined;
+  for (const a of actions) if (best === undefined || isMoreRestrictive(a, best)) best = a;
+  return best ?? fallback;
+}
+
+export type RuleMode = 'enforce' | 'shadow';
+
+/** A rule (or built-in stage) that fired for an event. Shadow rules are reported but never enforced. */
+export interface FiredRule {
+  readonly id: string;
+  readonly action: Action;
+  readonly mode: RuleMode;
+  readonly message?: string;
+}
+
+export type SignalValue = number | string | boolean;
+
+export interface Redaction {
+  /** A JSON path into the event payload (e.g. `args.password`) or a text span. */
+  readonly path: string;
+  readonly start?: number;
+  readonly end?: number;
+  readonly replacement: string;
+}
+
+export interface StageTiming {
+  readonly stage: string;
+  readonly ms: number;
+}
+
+export interface Verdict {
+  readonly eventId: string;
+  readonly action: Action;
+  /** Every rule that fired, enforce and shadow alike. */
+  readonly rules: readonly FiredRule[];
+  readonly signals: Readonly<Record<string, SignalValue>>;
+  readonly redactions: readonly Redaction[];
+  readonly message: string | undefined;
+  readonly timings: readonly StageTiming[];
+  readonly latencyMs: number;
+}

@@ -1,0 +1,159 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  ResultSchema,
+  RootsListChangedNotificationSchema,
+  type InitializeRequest,
+  type Notification,
+  type Request,
+  type Result,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import type { Config, ServerConfig } from '../config/index.js';
+import { createSession, type Principal, type Session } from '../core/session.js';
+import { unionCapabilities } from './capabilities.js';
+import type { McpCheckpoints } from './checkpoints.js';
+import { registerCompletionHandler, registerLoggingHandler } from './handlers/misc.js';
+import { registerPromptHandlers } from './handlers/prompts.js';
+import { registerResourceHandlers } from './handlers/resources.js';
+import { registerToolHandlers } from './handlers/tools.js';
+import { HeldTransport } from './held-transport.js';
+import { createNaming } from './naming.js';
+import { newestInflight, type SessionContext } from './session-context.js';
+import { Upstream } from './upstream.js';
+import { VERSION } from './version.js';
+
+export interface FrontSessionDeps {
+  readonly config: Config;
+  /** The upstream servers of this front (the configured ones, or the one `agentwall mcp --` wraps). */
+  readonly servers: Readonly<Record<string, ServerConfig>>;
+  readonly checkpoints: McpCheckpoints;
+  readonly log: Logger;
+}
+
+export interface FrontSession {
+  readonly session: Session;
+  readonly server: Server;
+  readonly upstreams: ReadonlyMap<string, Upstream>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens one agentwall session from the client's `initialize`: one upstream session per server, then
+ * an MCP server that advertises their union and serves every request by routing it. The held
+ * transport releases the client's messages to that server once it is connected.
+ */
+export async function openFrontSession(
+  held: HeldTransport,
+  init: InitializeRequest,
+  sessionId: string,
+  principal: Principal,
+  deps: FrontSessionDeps,
+): Promise<FrontSession> {
+  const log = deps.log.child({ sessionId, principal: principal.id });
+  const upstreams = new Map<string, Upstream>();
+  let ctx: SessionContext | undefined;
+  for (const [name, config] of Object.entries(deps.servers)) {
+    if (!config.enabled) continue;
+    upstreams.set(
+      name,
+      new Upstream({
+        name,
+        config,
+        clientInfo: init.params.clientInfo,
+        clientCapabilities: init.params.capabilities,
+        log,
+        restartInitialDelayMs: deps.config.upstreams.restart_initial_delay,
+        restartMaxDelayMs: deps.config.upstreams.restart_max_delay,
+        connectTimeoutMs: deps.config.upstreams.connect_timeout,
+        onRequest: (request, signal) => relayRequest(ctx, name, request, signal),
+        onNotification: (n) => relayNotification(ctx, name, n),
+        onRestarted: () => announceListsChanged(ctx, name),
+      }),
+    );
+  }
+  const started = await Promise.allSettled([...upstreams.values()].map((u) => u.start()));
+  started.forEach((s, i) => {
+    if (s.status === 'rejected') {
+      log.error({ server: [...upstreams.keys()][i], err: String(s.reason) }, 'upstream failed to start');
+    }
+  });
+
+  const all = [...upstreams.values()];
+  const capabilities = unionCapabilities(all.map((u) => u.capabilities));
+  const server = new Server(
+    { name: 'agentwall', version: VERSION },
+    { capabilities, ...instructionsOf(all) },
+  );
+  const naming = createNaming([...upstreams.keys()], deps.config.naming.separator, deps.config.naming.prefix);
+  const session = createSession(sessionId, principal);
+  ctx = {
+    server,
+    session,
+    upstreams,
+    naming,
+    checkpoints: deps.checkpoints,
+    log,
+    tools: new Map(),
+    inflight: new Map(),
+  };
+
+  if (capabilities.tools) registerToolHandlers(ctx);
+  if (capabilities.resources) registerResourceHandlers(ctx, capabilities.resources.subscribe === true);
+  if (capabilities.prompts) registerPromptHandlers(ctx);
+  if (capabilities.completions) registerCompletionHandler(ctx);
+  if (capabilities.logging) registerLoggingHandler(ctx);
+  server.setNotificationHandler(RootsListChangedNotificationSchema, async (n) => {
+    await Promise.all(all.map((u) => u.notify(n).catch(() => undefined)));
+  });
+
+  const close = async () => {
+    await Promise.all(all.map((u) => u.close()));
+  };
+  server.onclose = () => void close();
+  await server.connect(held);
+  held.release();
+  log.info({ servers: [...upstreams.keys()], client: init.params.clientInfo }, 'session opened');
+  return { session, server, upstreams, close };
+}
+
+function instructionsOf(upstreams: readonly Upstream[]): { instructions?: string } {
+  const parts = upstreams.filter((u) => u.instructions);
+  if (parts.length === 0) return {};
+  if (upstreams.length === 1) return { instructions: parts[0]?.instructions ?? '' };
+  return { instructions: parts.map((u) => `## ${u.name}\n\n${u.instructions ?? ''}`).join('\n\n') };
+}
+
+async function relayRequest(
+  ctx: SessionContext | undefined,
+  server: string,
+  request: Request,
+  signal: AbortSignal,
+): Promise<Result> {
+  if (!ctx) throw new Error('the session is not open yet');
+  const relatedRequestId = newestInflight(ctx, server);
+  return ctx.server.request(request as never, ResultSchema, {
+    signal,
+    ...(relatedRequestId === undefined ? {} : { relatedRequestId }),
+  });
+}
+
+function relayNotification(ctx: SessionContext | undefined, server: string, n: Notification): void {
+  if (!ctx) return;
+  let out = n;
+  if (n.method === 'notifications/resources/updated' && typeof n.params?.uri === 'string') {
+    out = { ...n, params: { ...n.params, uri: ctx.naming.publicUri(server, n.params.uri) } };
+  }
+  const relatedRequestId = newestInflight(ctx, server);
+  ctx.server
+    .notification(out as never, relatedRequestId === undefined ? undefined : { relatedRequestId })
+    .catch((err: unknown) => ctx.log.debug({ err, server, method: n.method }, 'notification not relayed'));
+}
+
+function announceListsChanged(ctx: SessionContext | undefined, server: string): void {
+  if (!ctx) return;
+  const caps = ctx.upstreams.get(server)?.capabilities;
+  ctx.log.info({ server }, 'upstream restarted');
+  if (caps?.tools) void ctx.server.sendToolListChanged().catch(() => undefined);
+  if (caps?.resources) void ctx.server.sendResourceListChanged().catch(() => undefined);
+  if (caps?.prompts) void ctx.server.sendPromptListChanged().catch(() => undefined);
+}

@@ -1,0 +1,79 @@
+import { mapErrors } from '../errors.js';
+import { randomUUID } from 'node:crypto';
+import {
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  type GetPromptResult,
+  type Prompt,
+} from '@modelcontextprotocol/sdk/types.js';
+import { AgentwallError, ErrorCode } from '../../core/errors.js';
+import type { PromptEvent } from '../../core/events.js';
+import { trackInflight, upstreamFor, type SessionContext } from '../session-context.js';
+import { forwardOptions } from './forward.js';
+import { listAcross } from './list.js';
+
+export function registerPromptHandlers(ctx: SessionContext): void {
+  ctx.server.setRequestHandler(
+    ListPromptsRequestSchema,
+    mapErrors((req) =>
+      listAcross<Prompt>(
+        ctx,
+        {
+          method: 'prompts/list',
+          key: 'prompts',
+          offers: (u) => u.capabilities?.prompts !== undefined,
+          rename: (server, p) => {
+            const name = ctx.naming.publicName(server, p.name);
+            return name === p.name ? p : { ...p, name };
+          },
+        },
+        req.params?.cursor,
+      ),
+    ),
+  );
+
+  ctx.server.setRequestHandler(
+    GetPromptRequestSchema,
+    mapErrors(async (req, extra) => {
+      const target = ctx.naming.parseName(req.params.name);
+      if (!target) {
+        throw new AgentwallError(ErrorCode.UNKNOWN_PROMPT, `unknown prompt "${req.params.name}"`, {
+          data: { prompt: req.params.name },
+        });
+      }
+      const upstream = upstreamFor(ctx, target.server);
+      const result = await trackInflight(ctx, target.server, extra.requestId, () =>
+        upstream.request<GetPromptResult>(
+          { method: 'prompts/get', params: { ...req.params, name: target.name } },
+          forwardOptions(req.params._meta?.progressToken, extra),
+        ),
+      );
+      const event: PromptEvent = {
+        id: randomUUID(),
+        kind: 'prompt',
+        time: Date.now(),
+        session: ctx.session,
+        principal: ctx.session.principal,
+        server: target.server,
+        name: target.name,
+        args: req.params.arguments ?? {},
+        result,
+      };
+      const verdict = await ctx.checkpoints.prompt.evaluate(event);
+      if (verdict.action !== 'allow' && verdict.action !== 'annotate') {
+        throw new AgentwallError(
+          ErrorCode.CONTENT_WITHHELD,
+          `agentwall withheld prompt ${req.params.name} (${verdict.action})`,
+          {
+            data: {
+              action: verdict.action,
+              rules: verdict.rules.map((r) => r.id),
+              event_id: verdict.eventId,
+            },
+          },
+        );
+      }
+      return result;
+    }),
+  );
+}

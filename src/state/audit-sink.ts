@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import type { McpEvent } from '../core/events.js';
+import { eventSubject } from '../core/events.js';
+import type { Verdict } from '../core/verdict.js';
+import type { AuditEntry, AuditLog } from './audit-log.js';
+
+/**
+ * What the audit log keeps of an event: enough to replay the decision (a call's arguments, a prompt's
+ * arguments), and only a hash and size of content that came back, which may be large or sensitive.
+ */
+export function auditEntryOf(event: McpEvent, verdict: Verdict): AuditEntry {
+  return {
+    time: event.time,
+    event_id: event.id,
+    kind: event.kind,
+    session: event.session.id,
+    principal: event.principal.id,
+    server: event.server,
+    subject: eventSubject(event),
+    action: verdict.action,
+    rules: verdict.rules.map((r) => ({ id: r.id, action: r.action, mode: r.mode })),
+    latency_ms: Math.round(verdict.latencyMs * 1000) / 1000,
+    detail: detailOf(event),
+  };
+}
+
+function detailOf(event: McpEvent): Record<string, unknown> {
+  switch (event.kind) {
+    case 'tool_call':
+      return { args: event.args, annotations: event.tool.annotations };
+    case 'tool_result':
+      return { call_id: event.callId, is_error: event.isError, ...digest(event.result) };
+    case 'resource':
+      return digest(event.result);
+    case 'prompt':
+      return { args: event.args, ...digest(event.result) };
+  }
+}
+
+function digest(value: unknown): { sha256: string; bytes: number } {
+  const text = JSON.stringify(value) ?? '';
+  return { sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) };
+}
+
+/** A verdict sink that appends to the audit log; a failed append is reported, never thrown. */
+export function auditSink(log: AuditLog, onFailure: (err: unknown) => void): (e: McpEvent, v: Verdict) => void {
+  return (event, verdict) => {
+    log.append(auditEntryOf(event, verdict)).catch(onFailure);
+  };
+}
