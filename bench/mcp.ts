@@ -7,6 +7,7 @@ import {
   compare,
   describeComparison,
   formatComparisonValue,
+  formatLimit,
   type Availability,
   type Comparison,
 } from './lib/compare.js';
@@ -16,26 +17,22 @@ import { measureInterleaved } from './lib/measure.js';
 import { writeResults } from './lib/results.js';
 import { summarize, type Summary } from './lib/stats.js';
 import { formatNumber, formatTable } from './lib/table.js';
-import { targets, type Target } from './mcp-targets.js';
+import { targets, type Target, type TargetContext } from './mcp-targets.js';
 
 /** Calls per turn: long enough to keep a connection's caches warm, short enough to spread drift. */
 const BLOCK_SIZE = 50;
 const CALL_TIMEOUT_MS = 10_000;
 
-type TargetReport =
-  | {
-      readonly name: string;
-      readonly command: readonly string[];
-      readonly status: 'ok';
-      readonly summary: Summary;
-      readonly samplesUs: readonly number[];
-    }
-  | {
-      readonly name: string;
-      readonly command: readonly string[];
-      readonly status: 'skipped' | 'failed';
-      readonly reason: string;
-    };
+interface TargetId {
+  readonly name: string;
+  readonly command: readonly string[];
+}
+
+type TargetReport = TargetId &
+  (
+    | { readonly status: 'ok'; readonly summary: Summary; readonly samplesUs: readonly number[] }
+    | { readonly status: 'skipped' | 'failed'; readonly reason: string }
+  );
 
 export const mcpBenchmark: Benchmark = {
   name: 'mcp',
@@ -55,33 +52,24 @@ async function runMcpBenchmark({ options, cleanup, signal }: BenchContext): Prom
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'agentwall-bench-mcp-'));
   cleanup.defer('remove work dir', () => rm(workDir, { recursive: true, force: true }));
 
-  const connected: { target: Target; client: Client }[] = [];
-  const missing = new Map<string, TargetReport>();
-  for (const target of targets) {
-    signal.throwIfAborted();
-    const outcome = await connectTarget(target, { workDir, cleanup });
-    if ('client' in outcome) connected.push({ target, client: outcome.client });
-    else missing.set(target.name, outcome.report);
-  }
+  // All targets stay connected for the whole run, so that every turn finds the others idle but present.
+  const { connected, byName } = await connectTargets({ workDir, cleanup }, signal);
   if (connected.length === 0) throw new Error('no target could be reached');
 
   const series = await measureInterleaved(
-    connected.map(({ target, client }) => ({ name: target.name, run: (i: number) => callEcho(client, i) })),
+    connected.map(({ id, client }) => ({ name: id.name, run: (i: number) => callEcho(client, i) })),
     { ...options, blockSize: BLOCK_SIZE, signal },
   );
-  const reports = targets.map((target): TargetReport => {
-    const measured = series.find((s) => s.name === target.name);
-    if (!measured) return missing.get(target.name)!;
-    if (measured.error !== undefined)
-      return { name: target.name, command: target.command, status: 'failed', reason: measured.error };
-    return {
-      name: target.name,
-      command: target.command,
-      status: 'ok',
-      summary: summarize(measured.samplesUs),
-      samplesUs: measured.samplesUs,
-    };
+  connected.forEach(({ id }, k) => {
+    const { samplesUs, error } = series[k]!;
+    byName.set(
+      id.name,
+      error === undefined
+        ? { ...id, status: 'ok', summary: summarize(samplesUs), samplesUs }
+        : { ...id, status: 'failed', reason: error },
+    );
   });
+  const reports = targets.map((t) => byName.get(t.name)!);
   const comparisons = compareTargets(reports);
 
   printReport(reports, comparisons);
@@ -97,24 +85,42 @@ async function runMcpBenchmark({ options, cleanup, signal }: BenchContext): Prom
   return { ok: reports.every((r) => r.status !== 'failed') };
 }
 
+interface Connected {
+  readonly id: TargetId;
+  readonly client: Client;
+}
+
+/** Connects each target in turn; `byName` holds the report of each that is skipped or failed. */
+async function connectTargets(context: TargetContext, signal: AbortSignal) {
+  const connected: Connected[] = [];
+  const byName = new Map<string, TargetReport>();
+  for (const target of targets) {
+    signal.throwIfAborted();
+    const id = { name: target.name, command: target.command(context.workDir) };
+    const outcome = await connectTarget(target, id, context);
+    if ('client' in outcome) connected.push({ id, client: outcome.client });
+    else byName.set(id.name, outcome);
+  }
+  return { connected, byName };
+}
+
 async function connectTarget(
   target: Target,
-  context: Parameters<Target['connect']>[0],
-): Promise<{ client: Client } | { report: TargetReport }> {
+  id: TargetId,
+  context: TargetContext,
+): Promise<{ client: Client } | TargetReport> {
   const skipped = target.unavailable();
   if (skipped !== undefined) {
     console.log(`${target.name}: skipped (see below)`);
-    return { report: { name: target.name, command: target.command, status: 'skipped', reason: skipped } };
+    return { ...id, status: 'skipped', reason: skipped };
   }
   try {
-    const client = await target.connect(context);
+    const client = await target.connect(context, id.command);
     await callEcho(client, -1);
     return { client };
   } catch (err) {
     console.log(`${target.name}: FAILED (see below)`);
-    return {
-      report: { name: target.name, command: target.command, status: 'failed', reason: errorMessage(err) },
-    };
+    return { ...id, status: 'failed', reason: errorMessage(err) };
   }
 }
 
@@ -163,7 +169,7 @@ function printReport(reports: readonly TargetReport[], comparisons: readonly Com
   const comparisonRows = comparisons.map((c) => [
     describeComparison(c),
     formatComparisonValue(c.value, c.unit),
-    c.limit === null ? '' : `≤ ${formatComparisonValue(c.limit, c.unit).replace('+', '')}`,
+    formatLimit(c),
     c.verdict,
   ]);
   console.log(

@@ -54,3 +54,9 @@ export function formatComparisonValue(value: number | null, unit: Comparison['un
   if (value === null) return 'n/a';
   return unit === 'µs' ? `${value >= 0 ? '+' : ''}${value.toFixed(1)} µs` : `${value.toFixed(2)}×`;
 }
+
+/** `≤ 150 µs`, `≤ 1.00×`, or empty for a line without a target. */
+export function formatLimit({ limit, unit }: Comparison): string {
+  if (limit === null) return '';
+  return unit === 'µs' ? `≤ ${limit} µs` : `≤ ${limit.toFixed(2)}×`;
+}

@@ -7,8 +7,8 @@ import { killSurvivors, listProcessTree } from './proc-tree.js';
 export interface ServiceOptions {
   /** Used in messages. */
   readonly name: string;
-  readonly command: string;
-  readonly args: readonly string[];
+  /** The program and its arguments. */
+  readonly command: readonly string[];
   /** A stdout line matching this means the service is ready; the match is returned. */
   readonly ready: RegExp;
   /** The child's stderr is appended here rather than piped, so reading it costs the benchmark nothing. */
@@ -38,10 +38,12 @@ const TAIL_LINES = 20;
  * If it exits or times out first, it is stopped and the promise rejects with its output.
  */
 export async function startService(options: ServiceOptions): Promise<Service> {
+  const [program, ...args] = options.command;
+  if (program === undefined) throw new Error(`${options.name}: empty command`);
   const stderrFd = openSync(options.stderrFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(options.command, [...options.args], {
+    child = spawn(program, args, {
       stdio: ['ignore', 'pipe', stderrFd],
       env: options.env ?? process.env,
       cwd: options.cwd,

@@ -24,7 +24,10 @@ export interface LoggerHandle {
  */
 export function createLogger(level: string): LoggerHandle {
   const destination = pino.destination({ dest: 2, sync: false, minLength: 0 });
-  const log = pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { name: 'agentwall' } }, destination);
+  const log = pino(
+    { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { name: 'agentwall' } },
+    destination,
+  );
   return {
     log,
     flush: () => {

@@ -91,7 +91,8 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       try {
         const r = store.audit.verify();
         if (r.ok) io.out(`audit log ok: ${r.count} records, head ${r.head} (${store.path})`);
-        else io.err(`audit log BROKEN at record ${r.seq}: ${r.reason} (${r.count} records verified before it)`);
+        else
+          io.err(`audit log BROKEN at record ${r.seq}: ${r.reason} (${r.count} records verified before it)`);
         code = r.ok ? 0 : 1;
       } finally {
         await store.close();
@@ -152,12 +153,15 @@ async function configFrom(flags: CommonFlags, extra: Omit<ConfigOverrides, 'data
     ...extra,
     ...(flags.dataDir === undefined ? {} : { dataDir: resolve(flags.dataDir) }),
   };
-  return flags.config === undefined ? defaultConfig({ overrides }) : loadConfigFile(flags.config, { overrides });
+  return flags.config === undefined
+    ? defaultConfig({ overrides })
+    : loadConfigFile(flags.config, { overrides });
 }
 
 function parsePort(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be an integer 0–65535');
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('must be an integer 0–65535');
   return n;
 }
 

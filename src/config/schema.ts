@@ -61,9 +61,7 @@ export const configSchema = z
       })
       .prefault({}),
     data_dir: z.string().min(1).default('./.agentwall'),
-    servers: z
-      .record(z.string().regex(SERVER_NAME, 'server names use letters, digits, `_` and `-`'), serverSchema)
-      .default({}),
+    servers: z.record(z.string(), serverSchema).default({}),
     naming: z
       .strictObject({
         /** Joins server and tool/prompt names: `files__read_text_file`. */
@@ -108,12 +106,22 @@ export const configSchema = z
       .prefault({}),
   })
   .superRefine((c, ctx) => {
+    const sep = c.naming.separator;
     for (const name of Object.keys(c.servers)) {
-      if (name.includes(c.naming.separator)) {
+      if (!SERVER_NAME.test(name)) {
         ctx.addIssue({
           code: 'custom',
           path: ['servers', name],
-          message: `server name must not contain the naming separator ${JSON.stringify(c.naming.separator)}`,
+          message:
+            'server names use letters, digits, `_` and `-` (at most 64, starting with a letter or digit)',
+        });
+      } else if ((name + sep).indexOf(sep) !== name.length) {
+        // `server + sep + tool` must split back at the first separator into exactly this server:
+        // a name that contains the separator, or ends in part of it (`a_` with `__`), would not.
+        ctx.addIssue({
+          code: 'custom',
+          path: ['servers', name],
+          message: `server name must not contain (or end with part of) the naming separator ${JSON.stringify(sep)}`,
         });
       }
     }

@@ -43,7 +43,10 @@ function digest(value: unknown): { sha256: string; bytes: number } {
 }
 
 /** A verdict sink that appends to the audit log; a failed append is reported, never thrown. */
-export function auditSink(log: AuditLog, onFailure: (err: unknown) => void): (e: McpEvent, v: Verdict) => void {
+export function auditSink(
+  log: AuditLog,
+  onFailure: (err: unknown) => void,
+): (e: McpEvent, v: Verdict) => void {
   return (event, verdict) => {
     log.append(auditEntryOf(event, verdict)).catch(onFailure);
   };
