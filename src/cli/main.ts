@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { defaultConfig, loadConfigFile, type Config, type ConfigOverrides } from '../config/index.js';
-import { isAgentwallError } from '../core/errors.js';
+import { ErrorCode, isAgentwallError } from '../core/errors.js';
 import { startHttpFront } from '../mcp/http/server.js';
 import { startStdioFront } from '../mcp/stdio-front.js';
 import { VERSION } from '../mcp/version.js';
@@ -92,7 +92,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
         const r = store.audit.verify();
         if (r.ok) io.out(`audit log ok: ${r.count} records, head ${r.head} (${store.path})`);
         else
-          io.err(`audit log BROKEN at record ${r.seq}: ${r.reason} (${r.count} records verified before it)`);
+          io.err(
+            `agentwall: ${ErrorCode.AUDIT_CHAIN_BROKEN}: audit log BROKEN at record ${r.seq}: ${r.reason} (${r.count} records verified before it)`,
+          );
         code = r.ok ? 0 : 1;
       } finally {
         await store.close();
