@@ -91,7 +91,7 @@ async function connectAgentwallHttp(context: TargetContext, command: readonly st
       servers: { everything: { command: node, args: everything, trust: 'trusted' } },
     }),
   );
-  const service = await startService({
+  const service = startService({
     name: 'agentwall serve',
     command,
     // Host and port only: the line may be plain text or inside a JSON log record.
@@ -101,18 +101,20 @@ async function connectAgentwallHttp(context: TargetContext, command: readonly st
   context.cleanup.defer('stop agentwall serve', async () =>
     warnLeftovers('agentwall serve', await service.stop()),
   );
-  return connectHttp('agentwall-http', new URL('/mcp', service.match[1]), context);
+  const [, url] = await service.ready;
+  return connectHttp('agentwall-http', new URL('/mcp', url), context);
 }
 
 async function connectMcpProxyHttp(context: TargetContext, command: readonly string[]): Promise<Client> {
-  const service = await startService({
+  const service = startService({
     name: 'mcp-proxy',
     command,
     ready: LISTEN_ANNOUNCEMENT,
     stderrFile: path.join(context.workDir, 'mcp-proxy-http.stderr.log'),
   });
   context.cleanup.defer('stop mcp-proxy', async () => warnLeftovers('mcp-proxy', await service.stop()));
-  return connectHttp('mcp-proxy-http', new URL(`http://127.0.0.1:${service.match[1]}/mcp`), context);
+  const [, port] = await service.ready;
+  return connectHttp('mcp-proxy-http', new URL(`http://127.0.0.1:${port}/mcp`), context);
 }
 
 async function connectStdio(

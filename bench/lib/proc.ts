@@ -21,8 +21,11 @@ export interface ServiceOptions {
 
 export interface Service {
   readonly name: string;
-  readonly pid: number;
-  readonly match: RegExpMatchArray;
+  /**
+   * The match of the ready line. Rejects, with the tails of stdout and stderr, if the process exits or
+   * the timeout passes first; the process is then still to be stopped.
+   */
+  readonly ready: Promise<RegExpMatchArray>;
   /**
    * SIGTERM, then SIGKILL after `graceMs`; then kills whatever the service had started and left running
    * once it had exited, and resolves to how many such processes there were.
@@ -33,11 +36,12 @@ export interface Service {
 const TAIL_LINES = 20;
 
 /**
- * Starts a long-running process and resolves once it prints a line matching `ready` on stdout. Its
- * stdout is read to the end (a full pipe would block it); the last lines are kept for error messages.
- * If it exits or times out first, it is stopped and the promise rejects with its output.
+ * Starts a long-running process that announces readiness with a line on stdout. It returns at once, so
+ * that the caller can register `stop` before waiting on `ready`: an interrupt while waiting must not
+ * leave the process behind. Its stdout is read to the end (a full pipe would block it); the last lines
+ * are kept for error messages.
  */
-export async function startService(options: ServiceOptions): Promise<Service> {
+export function startService(options: ServiceOptions): Service {
   const [program, ...args] = options.command;
   if (program === undefined) throw new Error(`${options.name}: empty command`);
   const stderrFd = openSync(options.stderrFile, 'a');
@@ -57,17 +61,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     child.once('error', () => resolve());
   });
   const tail: string[] = [];
-  const stop = (graceMs = 5000): Promise<number> => stopProcess(child, exited, graceMs);
-  try {
-    const match = await waitForReadyLine(child, options, tail);
-    return { name: options.name, pid: child.pid!, match, stop };
-  } catch (err) {
-    await stop(0);
+  const ready = waitForReadyLine(child, options, tail).catch((err: unknown) => {
     const detail = `stdout tail:\n${tail.join('\n')}\nstderr tail:\n${readTail(options.stderrFile)}`;
-    throw new Error(`${options.name}: ${errorMessage(err)}\n${detail}`, {
-      cause: err,
-    });
-  }
+    throw new Error(`${options.name}: ${errorMessage(err)}\n${detail}`, { cause: err });
+  });
+  return { name: options.name, ready, stop: (graceMs = 5000) => stopProcess(child, exited, graceMs) };
 }
 
 function waitForReadyLine(
