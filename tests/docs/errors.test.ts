@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/core/errors.js';
 
 const doc = readFileSync(join(import.meta.dirname, '../../docs/errors.md'), 'utf8');
-const documented = new Set([...doc.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]));
+const documented = new Set([...doc.matchAll(/^\|\s*`([A-Z_]+)`\s*\|/gm)].map((m) => m[1]));
 
 describe('docs/errors.md', () => {
   it('documents every error code', () => {
