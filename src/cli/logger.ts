@@ -15,7 +15,7 @@ export const REDACT_PATHS = [
 export interface LoggerHandle {
   readonly log: Logger;
   /** Writes out buffered lines; call before exit. */
-  flush(): void;
+  readonly flush: () => void;
 }
 
 /**

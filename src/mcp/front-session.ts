@@ -51,7 +51,8 @@ export async function openFrontSession(
 ): Promise<FrontSession> {
   const log = deps.log.child({ sessionId, principal: principal.id });
   const upstreams = new Map<string, Upstream>();
-  let ctx: SessionContext | undefined;
+  // The upstreams' relay callbacks need the session context, which exists only once they have connected.
+  const ref: { ctx?: SessionContext } = {};
   for (const [name, config] of Object.entries(deps.servers)) {
     if (!config.enabled) continue;
     upstreams.set(
@@ -65,9 +66,9 @@ export async function openFrontSession(
         restartInitialDelayMs: deps.config.upstreams.restart_initial_delay,
         restartMaxDelayMs: deps.config.upstreams.restart_max_delay,
         connectTimeoutMs: deps.config.upstreams.connect_timeout,
-        onRequest: (request, signal) => relayRequest(ctx, name, request, signal),
-        onNotification: (n) => relayNotification(ctx, name, n),
-        onRestarted: () => announceListsChanged(ctx, name),
+        onRequest: (request, signal) => relayRequest(ref.ctx, name, request, signal),
+        onNotification: (n) => relayNotification(ref.ctx, name, n),
+        onRestarted: () => announceListsChanged(ref.ctx, name),
       }),
     );
   }
@@ -86,7 +87,7 @@ export async function openFrontSession(
   );
   const naming = createNaming([...upstreams.keys()], deps.config.naming.separator, deps.config.naming.prefix);
   const session = createSession(sessionId, principal);
-  ctx = {
+  const ctx: SessionContext = {
     server,
     session,
     upstreams,
@@ -96,6 +97,7 @@ export async function openFrontSession(
     tools: new Map(),
     inflight: new Map(),
   };
+  ref.ctx = ctx;
 
   if (capabilities.tools) registerToolHandlers(ctx);
   if (capabilities.resources) registerResourceHandlers(ctx, capabilities.resources.subscribe === true);
@@ -131,7 +133,7 @@ async function relayRequest(
 ): Promise<Result> {
   if (!ctx) throw new Error('the session is not open yet');
   const relatedRequestId = newestInflight(ctx, server);
-  return ctx.server.request(request as never, ResultSchema, {
+  return ctx.server.request(request, ResultSchema, {
     signal,
     ...(relatedRequestId === undefined ? {} : { relatedRequestId }),
   });
