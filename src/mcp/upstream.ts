@@ -2,9 +2,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   McpError,
+  ProgressNotificationSchema,
   ResultSchema,
   type ClientCapabilities,
   type Implementation,
@@ -20,6 +20,22 @@ import { AgentwallError, ErrorCode } from '../core/errors.js';
 import type { ServerConfig } from '../config/schema.js';
 
 export type UpstreamStatus = 'starting' | 'ready' | 'restarting' | 'closed';
+
+export interface Progress {
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
+export interface ForwardOptions {
+  /** Aborting sends `notifications/cancelled` upstream (the client cancelled). */
+  readonly signal?: AbortSignal;
+  /** Asks the upstream for progress; each notification also resets the request's idle timeout. */
+  readonly onProgress?: (progress: Progress) => void;
+}
+
+/** setTimeout's largest delay: the SDK's own timeout is disabled in favour of ours. */
+const NO_SDK_TIMEOUT = 2_147_483_647;
 
 export interface UpstreamOptions {
   readonly name: string;
@@ -52,6 +68,9 @@ export class Upstream {
   #retryAt = 0;
   #timer: NodeJS.Timeout | undefined;
   #lastError = '';
+  #progressSeq = 0;
+  /** Progress callbacks by the token agentwall put on the upstream request. */
+  readonly #progress = new Map<string, (p: Progress) => void>();
 
   constructor(options: UpstreamOptions) {
     this.name = options.name;
@@ -84,16 +103,44 @@ export class Upstream {
     }
   }
 
-  async request<T extends Result = Result>(req: Request, options: RequestOptions = {}): Promise<T> {
+  /**
+   * Forwards one request. Progress is tracked here rather than by the SDK's `onprogress`: the SDK
+   * drops a progress notification that arrives in the same read as its response (the handler runs a
+   * microtask later, after the response removed it; typescript-sdk#2580), which would lose the final
+   * progress of a fast tool. Our handler stays registered until this method returns, which is after
+   * any notification read before the response. The timeout is an idle timeout that progress resets.
+   */
+  async request<T extends Result = Result>(req: Request, options: ForwardOptions = {}): Promise<T> {
     const client = this.#ready();
+    const idle = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => idle.abort(new McpError(-32001, 'Request timed out')), this.#o.config.timeout);
+    };
+    arm();
+    let token: string | undefined;
+    let params = req.params;
+    if (options.onProgress) {
+      const onProgress = options.onProgress;
+      token = `${this.name}-${++this.#progressSeq}`;
+      params = { ...params, _meta: { ...params?._meta, progressToken: token } };
+      this.#progress.set(token, (p) => {
+        arm();
+        onProgress(p);
+      });
+    }
+    const signal = options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal;
     try {
-      return (await client.request(req, ResultSchema, {
-        timeout: this.#o.config.timeout,
-        resetTimeoutOnProgress: true,
-        ...options,
+      return (await client.request({ ...req, ...(params === undefined ? {} : { params }) }, ResultSchema, {
+        signal,
+        timeout: NO_SDK_TIMEOUT,
       })) as T;
     } catch (err) {
       throw this.#explain(err, req.method);
+    } finally {
+      clearTimeout(timer);
+      if (token !== undefined) this.#progress.delete(token);
     }
   }
 
@@ -127,6 +174,10 @@ export class Upstream {
     // Everything the upstream asks of the client, and everything it notifies, goes to the front
     // unchanged; only the front session knows which client to ask (MCP spec: server→client requests).
     client.fallbackRequestHandler = (request, extra) => this.#o.onRequest(request, extra.signal);
+    client.setNotificationHandler(ProgressNotificationSchema, (n) => {
+      const { progressToken, ...progress } = n.params;
+      this.#progress.get(String(progressToken))?.(progress);
+    });
     client.fallbackNotificationHandler = (n) => {
       this.#o.onNotification(n);
       return Promise.resolve();

