@@ -46,7 +46,7 @@ async function runMcpBenchmark({ options, cleanup, signal }: BenchContext): Prom
   console.log(`mcp benchmark — ${date}\n${describeMachine(machine)}`);
   console.log(
     `${options.iterations} calls of server-everything's echo per target after ${options.warmup} warm-up calls, ` +
-      `interleaved in blocks of ${BLOCK_SIZE}\n`,
+      `interleaved in blocks of ${BLOCK_SIZE}`,
   );
 
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'agentwall-bench-mcp-'));

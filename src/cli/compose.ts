@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { McpEvent } from '../core/events.js';
 import { eventSubject } from '../core/events.js';
-import { createPipeline, type VerdictSink } from '../core/pipeline.js';
+import { createPipeline, deferSinks, type VerdictSink } from '../core/pipeline.js';
 import type { Verdict } from '../core/verdict.js';
 import type { McpCheckpoints } from '../mcp/checkpoints.js';
 import { auditSink } from '../state/audit-sink.js';
@@ -14,9 +14,11 @@ import type { Store } from '../state/store.js';
  * Every verdict goes to the audit log and to one decision log line.
  */
 export function buildCheckpoints(config: Config, store: Store, log: Logger): McpCheckpoints {
-  const sinks: VerdictSink<McpEvent>[] = [
-    auditSink(store.audit, (err) => log.error({ err }, 'audit append failed')),
-    decisionLog(log),
+  const sinks = [
+    deferSinks<McpEvent>([
+      auditSink(store.audit, (err) => log.error({ err }, 'audit append failed')),
+      decisionLog(log),
+    ]),
   ];
   const options = {
     stages: [],

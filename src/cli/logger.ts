@@ -1,15 +1,16 @@
 import pino, { type Logger } from 'pino';
 
-/** Never logged in clear: bearer tokens and upstream headers that may carry them. */
+/**
+ * Never logged in clear: bearer tokens and header sets that may carry them. Exact paths only: pino's
+ * wildcard paths cost tens of microseconds on every line, and agentwall logs these keys nowhere else.
+ */
 export const REDACT_PATHS = [
   'authorization',
-  '*.authorization',
-  'headers.authorization',
-  '*.headers.authorization',
   'token',
-  '*.token',
   'headers',
-  '*.headers',
+  'req.headers',
+  'config.auth',
+  'upstream.headers',
 ];
 
 export interface LoggerHandle {
@@ -20,10 +21,13 @@ export interface LoggerHandle {
 
 /**
  * JSON lines on stderr: stdout belongs to the MCP protocol in `agentwall mcp`, and one convention for
- * both commands keeps deployments simple. Writes are asynchronous (buffered) to stay off the hot path.
+ * both commands keeps deployments simple. Writes are asynchronous and buffered to stay off the hot path.
  */
 export function createLogger(level: string): LoggerHandle {
-  const destination = pino.destination({ dest: 2, sync: false, minLength: 0 });
+  // Lines are buffered up to 4 KiB and flushed at least every 250 ms: one write per burst of decisions
+  // instead of a pipe write (and a wake-up of the reader) per line.
+  const destination = pino.destination({ dest: 2, sync: false, minLength: 4096 });
+  setInterval(() => destination.flush(), 250).unref();
   const log = pino(
     { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { name: 'agentwall' } },
     destination,

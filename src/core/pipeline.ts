@@ -99,3 +99,21 @@ function decide<E extends EventBase>(
     latencyMs,
   };
 }
+
+/**
+ * Runs sinks after the current turn, in order, so that auditing and logging a verdict happen after the
+ * event has been forwarded or answered rather than on the request's critical path. Verdicts are
+ * immutable values, so handing them over later is safe.
+ */
+export function deferSinks<E extends EventBase>(sinks: readonly VerdictSink<E>[]): VerdictSink<E> {
+  let queue: [E, Verdict][] = [];
+  const drain = () => {
+    const batch = queue;
+    queue = [];
+    for (const [event, verdict] of batch) for (const sink of sinks) sink(event, verdict);
+  };
+  return (event, verdict) => {
+    if (queue.length === 0) setImmediate(drain);
+    queue.push([event, verdict]);
+  };
+}

@@ -7,6 +7,7 @@ import { ErrorCode, isAgentwallError, type AgentwallError } from '../core/errors
  * request timeout). Anything unexpected becomes -32603, never a client-fault code.
  */
 const RPC_CODE: Partial<Record<ErrorCode, number>> = {
+  [ErrorCode.INVALID_PARAMS]: -32602,
   [ErrorCode.UNKNOWN_TOOL]: -32602,
   [ErrorCode.UNKNOWN_PROMPT]: -32602,
   [ErrorCode.INVALID_CURSOR]: -32602,

@@ -1,6 +1,10 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
+  isJSONRPCNotification,
+  isJSONRPCRequest,
   ResultSchema,
+  type JSONRPCMessage,
+  type RequestId,
   RootsListChangedNotificationSchema,
   type InitializeRequest,
   type Notification,
@@ -15,6 +19,7 @@ import type { McpCheckpoints } from './checkpoints.js';
 import { registerCompletionHandler, registerLoggingHandler } from './handlers/misc.js';
 import { registerPromptHandlers } from './handlers/prompts.js';
 import { registerResourceHandlers } from './handlers/resources.js';
+import { cancelToolCall, handleToolCall } from './handlers/tool-call.js';
 import { registerToolHandlers } from './handlers/tools.js';
 import { HeldTransport } from './held-transport.js';
 import { createNaming } from './naming.js';
@@ -96,8 +101,12 @@ export async function openFrontSession(
     log,
     tools: new Map(),
     inflight: new Map(),
+    cancels: new Map(),
+    send: (message, relatedRequestId) =>
+      held.send(message, relatedRequestId === undefined ? undefined : { relatedRequestId }),
   };
   ref.ctx = ctx;
+  held.intercept = (message) => interceptToolCalls(ctx, message);
 
   if (capabilities.tools) registerToolHandlers(ctx);
   if (capabilities.resources) registerResourceHandlers(ctx, capabilities.resources.subscribe === true);
@@ -116,6 +125,19 @@ export async function openFrontSession(
   held.release();
   log.info({ servers: [...upstreams.keys()], client: init.params.clientInfo }, 'session opened');
   return { session, server, upstreams, close };
+}
+
+/** `tools/call` and its cancellation go to the hot path; everything else to the SDK server. */
+function interceptToolCalls(ctx: SessionContext, message: JSONRPCMessage): boolean {
+  if (isJSONRPCRequest(message) && message.method === 'tools/call') {
+    void handleToolCall(ctx, message);
+    return true;
+  }
+  if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') {
+    const { requestId, reason } = (message.params ?? {}) as { requestId?: RequestId; reason?: string };
+    return requestId !== undefined && cancelToolCall(ctx, requestId, reason ?? 'cancelled by the client');
+  }
+  return false;
 }
 
 function instructionsOf(upstreams: readonly Upstream[]): { instructions?: string } {

@@ -22,6 +22,11 @@ export class HeldTransport implements Transport {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: Transport['onmessage'];
+  /**
+   * Sees every released message before the server does; returning true takes it (the proxy's hot
+   * path, `tools/call`, is served here without the SDK server's per-request work).
+   */
+  intercept?: ((message: JSONRPCMessage) => boolean) | undefined;
 
   readonly #inner: Transport;
   readonly #queue: Queued[] = [];
@@ -35,7 +40,7 @@ export class HeldTransport implements Transport {
     inner.onerror = (err) => this.onerror?.(err);
     inner.onmessage = (message, extra) => {
       if (this.#released) {
-        this.onmessage?.(message, extra);
+        if (!this.intercept?.(message)) this.onmessage?.(message, extra);
       } else if (this.#initializing) {
         this.#queue.push([message, extra]);
       } else if (isInitializeRequest(message)) {
@@ -82,7 +87,9 @@ export class HeldTransport implements Transport {
   /** Hands every held message, in order, to the server that is now connected. */
   release(): void {
     this.#released = true;
-    for (const [message, extra] of this.#queue.splice(0)) this.onmessage?.(message, extra);
+    for (const [message, extra] of this.#queue.splice(0)) {
+      if (!this.intercept?.(message)) this.onmessage?.(message, extra);
+    }
   }
 
   /** Answers the held `initialize` with an error when the session could not be opened. */

@@ -1,5 +1,5 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { RequestId, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { AgentwallError, ErrorCode } from '../core/errors.js';
 import type { Session } from '../core/session.js';
@@ -24,6 +24,10 @@ export interface SessionContext {
    * response stream of the call that caused it (MCP spec, transports: "Sending Messages to the Server").
    */
   readonly inflight: Map<string, RequestId[]>;
+  /** Cancels a `tools/call` in flight, by the client's request id. */
+  readonly cancels: Map<RequestId, (reason: string) => void>;
+  /** Sends a message to the client, on the stream of `relatedRequestId` where the transport has streams. */
+  readonly send: (message: JSONRPCMessage, relatedRequestId?: RequestId) => Promise<void>;
 }
 
 export function upstreamFor(ctx: SessionContext, server: string): Upstream {

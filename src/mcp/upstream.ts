@@ -16,7 +16,8 @@ import {
 import type { Logger } from 'pino';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { AgentwallError, ErrorCode } from '../core/errors.js';
+import { AgentwallError, ErrorCode, isAgentwallError } from '../core/errors.js';
+import { RawCalls, type RawOutcome } from './raw-calls.js';
 import type { ServerConfig } from '../config/schema.js';
 
 export type UpstreamStatus = 'starting' | 'ready' | 'restarting' | 'closed';
@@ -63,6 +64,7 @@ export class Upstream {
   readonly name: string;
   readonly #o: UpstreamOptions;
   #client: Client | undefined;
+  #raw: RawCalls | undefined;
   #status: UpstreamStatus = 'starting';
   #attempt = 0;
   #retryAt = 0;
@@ -112,36 +114,88 @@ export class Upstream {
    */
   async request<T extends Result = Result>(req: Request, options: ForwardOptions = {}): Promise<T> {
     const client = this.#ready();
+    const onProgress = options.onProgress;
+    if (!onProgress) {
+      // The common case needs nothing of ours: the SDK's timeout and the client's signal suffice.
+      try {
+        return (await client.request(req, ResultSchema, {
+          timeout: this.#o.config.timeout,
+          ...(options.signal ? { signal: options.signal } : {}),
+        })) as T;
+      } catch (err) {
+        throw this.#explain(err, req.method);
+      }
+    }
     const idle = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const arm = () => {
       clearTimeout(timer);
       timer = setTimeout(() => idle.abort(new McpError(-32001, 'Request timed out')), this.#o.config.timeout);
     };
+    const cancel = () => idle.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', cancel, { once: true });
+    const token = `${this.name}-${++this.#progressSeq}`;
+    this.#progress.set(token, (p) => {
+      arm();
+      onProgress(p);
+    });
     arm();
-    let token: string | undefined;
-    let params = req.params;
-    if (options.onProgress) {
-      const onProgress = options.onProgress;
-      token = `${this.name}-${++this.#progressSeq}`;
-      params = { ...params, _meta: { ...params?._meta, progressToken: token } };
-      this.#progress.set(token, (p) => {
-        arm();
-        onProgress(p);
-      });
-    }
-    const signal = options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal;
     try {
-      return (await client.request({ ...req, ...(params === undefined ? {} : { params }) }, ResultSchema, {
-        signal,
+      const params = { ...req.params, _meta: { ...req.params?._meta, progressToken: token } };
+      return (await client.request({ ...req, params }, ResultSchema, {
+        signal: idle.signal,
         timeout: NO_SDK_TIMEOUT,
       })) as T;
     } catch (err) {
       throw this.#explain(err, req.method);
     } finally {
       clearTimeout(timer);
-      if (token !== undefined) this.#progress.delete(token);
+      options.signal?.removeEventListener('abort', cancel);
+      this.#progress.delete(token);
     }
+  }
+
+  /**
+   * Forwards a request on the raw path (see RawCalls) and returns the upstream's answer untouched.
+   * `onProgress`, when given, asks for progress and resets the idle timeout on each notification.
+   */
+  forward(
+    method: string,
+    params: Record<string, unknown>,
+    onProgress?: (p: Progress) => void,
+  ): { promise: Promise<RawOutcome>; cancel: (reason: string) => void } {
+    this.#ready();
+    const raw = this.#raw as RawCalls;
+    const timedOut = () =>
+      new AgentwallError(
+        ErrorCode.UPSTREAM_TIMEOUT,
+        `upstream server "${this.name}" did not answer ${method} within ${this.#o.config.timeout} ms`,
+        { data: { server: this.name } },
+      );
+    let token: string | undefined;
+    let sent = params;
+    if (onProgress) {
+      token = `${this.name}-${++this.#progressSeq}`;
+      const meta = typeof params._meta === 'object' && params._meta !== null ? params._meta : {};
+      sent = { ...params, _meta: { ...meta, progressToken: token } };
+    }
+    const { id, promise } = raw.send(method, sent, timedOut);
+    if (token !== undefined && onProgress) {
+      this.#progress.set(token, (p) => {
+        raw.touch(id, timedOut);
+        onProgress(p);
+      });
+    }
+    const done = promise.then(
+      (outcome) => outcome,
+      (err: unknown) => {
+        throw this.#explain(err, method);
+      },
+    );
+    return {
+      promise: token === undefined ? done : done.finally(() => this.#progress.delete(token)),
+      cancel: (reason) => raw.cancel(id, reason, new DOMException(reason, 'AbortError')),
+    };
   }
 
   async notify(notification: Notification): Promise<void> {
@@ -150,6 +204,9 @@ export class Upstream {
 
   async close(): Promise<void> {
     this.#status = 'closed';
+    this.#raw?.failAll(
+      () => new AgentwallError(ErrorCode.UPSTREAM_CLOSED, `the session with upstream "${this.name}" closed`),
+    );
     clearTimeout(this.#timer);
     const client = this.#client;
     this.#client = undefined;
@@ -192,6 +249,7 @@ export class Upstream {
       return;
     }
     this.#client = client;
+    this.#raw = new RawCalls(transport, this.#o.config.timeout);
     this.#status = 'ready';
     this.#attempt = 0;
     this.#lastError = '';
@@ -224,8 +282,24 @@ export class Upstream {
 
   #onClosed(client: Client): void {
     if (this.#client !== client || this.#status === 'closed') return;
+    this.#drop(new Error('the server closed the connection'));
+  }
+
+  /** Forgets a broken connection: requests in flight fail, and a restart is scheduled. */
+  #drop(why: unknown): void {
+    const client = this.#client;
     this.#client = undefined;
-    this.#scheduleRestart(new Error('the server closed the connection'));
+    this.#raw?.failAll(
+      () =>
+        new AgentwallError(
+          ErrorCode.UPSTREAM_CLOSED,
+          `upstream server "${this.name}" closed the connection during the request; agentwall is restarting it`,
+          { data: { server: this.name } },
+        ),
+    );
+    this.#raw = undefined;
+    void client?.close().catch(() => undefined);
+    this.#scheduleRestart(why);
   }
 
   #scheduleRestart(err: unknown): void {
@@ -251,6 +325,7 @@ export class Upstream {
 
   /** Upstream JSON-RPC errors pass through unchanged; transport failures get a message naming the server. */
   #explain(err: unknown, method: string): unknown {
+    if (isAgentwallError(err)) return err;
     if (err instanceof McpError) {
       if (err.code === -32000 && this.#status !== 'ready') {
         return new AgentwallError(
@@ -270,12 +345,7 @@ export class Upstream {
     }
     if (err instanceof Error && err.name === 'AbortError') return err;
     // An HTTP upstream that fails at the transport level (refused, reset, lost session): reconnect.
-    if (this.#o.config.url !== undefined && this.#client) {
-      const client = this.#client;
-      this.#client = undefined;
-      void client.close().catch(() => undefined);
-      this.#scheduleRestart(err);
-    }
+    if (this.#o.config.url !== undefined && this.#client) this.#drop(err);
     return new AgentwallError(
       ErrorCode.UPSTREAM_CLOSED,
       `upstream server "${this.name}" failed during ${method}: ${err instanceof Error ? err.message : String(err)}`,

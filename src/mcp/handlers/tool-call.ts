@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  CallToolResult,
+  JSONRPCMessage,
+  JSONRPCRequest,
+  RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
+import { AgentwallError, ErrorCode, isAgentwallError } from '../../core/errors.js';
+import type { ToolCallEvent, ToolInfo, ToolResultEvent } from '../../core/events.js';
+import { recordCall } from '../../core/session.js';
+import type { Verdict } from '../../core/verdict.js';
+import { toMcpError } from '../errors.js';
+import type { RawOutcome } from '../raw-calls.js';
+import { trackInflight, type SessionContext } from '../session-context.js';
+
+/**
+ * `tools/call`, the proxy's hot path: taken off the front transport before the SDK server sees it,
+ * gated by the outbound pipeline, sent to the upstream on its raw path, and the upstream's answer —
+ * gated by the inbound pipeline — returned unchanged. Nothing here is specific to one front.
+ */
+export async function handleToolCall(ctx: SessionContext, req: JSONRPCRequest): Promise<void> {
+  try {
+    const outcome = await gateToolCall(ctx, req);
+    await ctx.send({ jsonrpc: '2.0', id: req.id, ...outcome } as JSONRPCMessage);
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') return; // cancelled: no response
+    const e = isAgentwallError(err) ? toMcpError(err) : undefined;
+    if (!e) ctx.log.error({ err }, 'tools/call failed');
+    const error = e
+      ? { code: e.code, message: e.message, data: e.data }
+      : { code: -32603, message: 'Internal error' };
+    await ctx.send({ jsonrpc: '2.0', id: req.id, error }).catch(() => undefined);
+  }
+}
+
+/** The client cancelled a call in flight (MCP spec, utilities: cancellation). */
+export function cancelToolCall(ctx: SessionContext, requestId: RequestId, reason: string): boolean {
+  const cancel = ctx.cancels.get(requestId);
+  cancel?.(reason);
+  return cancel !== undefined;
+}
+
+async function gateToolCall(ctx: SessionContext, req: JSONRPCRequest): Promise<RawOutcome> {
+  const params = req.params as Record<string, unknown> | undefined;
+  const name = params?.name;
+  const args = params?.arguments ?? {};
+  if (typeof name !== 'string' || typeof args !== 'object' || args === null || Array.isArray(args)) {
+    throw new AgentwallError(
+      ErrorCode.INVALID_PARAMS,
+      'tools/call needs params.name (a string) and params.arguments (an object)',
+    );
+  }
+  const target = ctx.naming.parseName(name);
+  const upstream = target && ctx.upstreams.get(target.server);
+  if (!target || !upstream) {
+    throw new AgentwallError(ErrorCode.UNKNOWN_TOOL, `unknown tool "${name}"`, { data: { tool: name } });
+  }
+  const tool = toolInfo(ctx, name, target.name);
+  const call: ToolCallEvent = {
+    id: randomUUID(),
+    kind: 'tool_call',
+    time: Date.now(),
+    session: ctx.session,
+    principal: ctx.session.principal,
+    server: target.server,
+    tool,
+    args: args as Record<string, unknown>,
+  };
+  const verdict = await ctx.checkpoints.toolCall.evaluate(call);
+  recordCall(ctx.session, { server: call.server, tool: tool.name, action: verdict.action, time: call.time });
+  if (!isPassing(verdict)) return { result: refusal(verdict, 'call') };
+
+  const meta = params?._meta as { progressToken?: string | number } | undefined;
+  const progressToken = meta?.progressToken;
+  const forwarded = upstream.forward(
+    'tools/call',
+    { ...params, name: target.name },
+    progressToken === undefined
+      ? undefined
+      : (p) =>
+          void ctx
+            .send(
+              { jsonrpc: '2.0', method: 'notifications/progress', params: { ...p, progressToken } },
+              req.id,
+            )
+            .catch(() => undefined),
+  );
+  ctx.cancels.set(req.id, forwarded.cancel);
+  let outcome;
+  try {
+    outcome = await trackInflight(ctx, target.server, req.id, () => forwarded.promise);
+  } finally {
+    ctx.cancels.delete(req.id);
+  }
+  if ('error' in outcome) return outcome; // the upstream's own JSON-RPC error, passed through as it is
+  const result = outcome.result as CallToolResult;
+  const inbound: ToolResultEvent = {
+    id: randomUUID(),
+    kind: 'tool_result',
+    time: Date.now(),
+    session: ctx.session,
+    principal: ctx.session.principal,
+    server: target.server,
+    tool,
+    callId: call.id,
+    result,
+    isError: result.isError === true,
+  };
+  const resultVerdict = await ctx.checkpoints.toolResult.evaluate(inbound);
+  return { result: isPassing(resultVerdict) ? result : refusal(resultVerdict, 'result') };
+}
+
+/** This version enforces allow and annotate as "pass"; every other action is refused (fail closed). */
+function isPassing(verdict: Verdict): boolean {
+  return verdict.action === 'allow' || verdict.action === 'annotate';
+}
+
+function toolInfo(ctx: SessionContext, publicName: string, name: string): ToolInfo {
+  const tool = ctx.tools.get(publicName);
+  if (!tool) return { name };
+  return {
+    name,
+    ...(tool.description === undefined ? {} : { description: tool.description }),
+    ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
+  };
+}
+
+/**
+ * A refused call or result is a tool error the model can read and adapt to, not a protocol error
+ * (MCP spec, tools: "Error Handling"). Actions this version cannot yet carry out are refused too:
+ * failing closed is the only safe reading of a verdict that cannot be enforced.
+ */
+function refusal(verdict: Verdict, what: 'call' | 'result'): CallToolResult {
+  const rules = verdict.rules
+    .filter((r) => r.mode === 'enforce' && r.action === verdict.action)
+    .map((r) => r.id);
+  const reason = verdict.message ?? `action ${verdict.action}`;
+  const did = what === 'call' ? 'refused this tool call' : 'withheld this tool result';
+  return {
+    content: [
+      {
+        type: 'text',
+        text: `agentwall ${did} (${verdict.action}; rules: ${rules.join(', ') || 'default'}): ${reason}`,
+      },
+    ],
+    isError: true,
+    _meta: { 'agentwall/verdict': { action: verdict.action, rules, event_id: verdict.eventId } },
+  };
+}
