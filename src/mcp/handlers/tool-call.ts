@@ -21,7 +21,7 @@ import { trackInflight, type SessionContext } from '../session-context.js';
 export async function handleToolCall(ctx: SessionContext, req: JSONRPCRequest): Promise<void> {
   try {
     const outcome = await gateToolCall(ctx, req);
-    await ctx.send({ jsonrpc: '2.0', id: req.id, ...outcome } as JSONRPCMessage);
+    await ctx.send({ jsonrpc: '2.0', id: req.id, ...outcome });
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') return; // cancelled: no response
     const e = isAgentwallError(err) ? toMcpError(err) : undefined;
@@ -41,7 +41,7 @@ export function cancelToolCall(ctx: SessionContext, requestId: RequestId, reason
 }
 
 async function gateToolCall(ctx: SessionContext, req: JSONRPCRequest): Promise<RawOutcome> {
-  const params = req.params as Record<string, unknown> | undefined;
+  const params = req.params;
   const name = params?.name;
   const args = params?.arguments ?? {};
   if (typeof name !== 'string' || typeof args !== 'object' || args === null || Array.isArray(args)) {
