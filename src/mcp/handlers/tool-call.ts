@@ -1,10 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type {
-  CallToolResult,
-  JSONRPCMessage,
-  JSONRPCRequest,
-  RequestId,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { AgentwallError, ErrorCode, isAgentwallError } from '../../core/errors.js';
 import type { ToolCallEvent, ToolInfo, ToolResultEvent } from '../../core/events.js';
 import { recordCall } from '../../core/session.js';
