@@ -92,6 +92,23 @@ export const configSchema = z
         on_stage_error: z.enum(['deny', 'allow']).default('deny'),
       })
       .prefault({}),
+    policies: z
+      .strictObject({
+        /** Rule bundles, in order; `@default` is the bundle shipped with agentwall. Relative to this file. */
+        paths: z.array(z.string().min(1)).min(1).default(['@default']),
+        /** A rule that cannot be evaluated (missing field, type error) counts as this action. */
+        on_error: z.enum(['deny', 'allow']).default('deny'),
+        /** Reload the bundles when their files change (a bad bundle is rejected; the old one stays). */
+        watch: z.boolean().default(true),
+        /** Values rules read as `params.*`. */
+        params: z
+          .looseObject({
+            fs_roots: z.array(z.string().startsWith('/', 'roots are absolute paths')).default([]),
+            max_calls_per_session: z.number().int().positive().default(1000),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
     upstreams: z
       .strictObject({
         restart_initial_delay: duration.default(250),

@@ -34,6 +34,13 @@ export interface ToolCallEvent extends EventBase {
   readonly args: Readonly<Record<string, unknown>>;
 }
 
+
+/** One tool of an upstream's listing, checked before the client sees it (hidden tools are removed). */
+export interface ToolsListEvent extends EventBase {
+  readonly kind: 'tools_list';
+  readonly tool: ToolInfo;
+}
+
 export interface ToolResultEvent extends EventBase {
   readonly kind: 'tool_result';
   readonly tool: ToolInfo;
@@ -55,12 +62,13 @@ export interface PromptEvent extends EventBase {
   readonly result: Readonly<Record<string, unknown>>;
 }
 
-export type McpEvent = ToolCallEvent | ToolResultEvent | ResourceEvent | PromptEvent;
+export type McpEvent = ToolCallEvent | ToolsListEvent | ToolResultEvent | ResourceEvent | PromptEvent;
 
 /** A short subject for logs and audit: the tool, resource or prompt the event is about. */
 export function eventSubject(event: McpEvent): string {
   switch (event.kind) {
     case 'tool_call':
+    case 'tools_list':
     case 'tool_result':
       return event.tool.name;
     case 'resource':

@@ -42,6 +42,12 @@ export interface FiredRule {
   readonly action: Action;
   readonly mode: RuleMode;
   readonly message?: string;
+  /** Set when the rule could not be evaluated; `action` is then the configured `on_error`. */
+  readonly error?: string;
+  /** For `redact`: the argument paths to mask and the mask. */
+  readonly redact?: { readonly paths: readonly string[]; readonly replacement: string };
+  /** For `require_approval`: how long the call waits for a decision. */
+  readonly approvalTimeoutMs?: number;
 }
 
 export type SignalValue = number | string | boolean;

@@ -28,6 +28,8 @@ function detailOf(event: McpEvent): Record<string, unknown> {
   switch (event.kind) {
     case 'tool_call':
       return { args: event.args, annotations: event.tool.annotations };
+    case 'tools_list':
+      return { description: event.tool.description, annotations: event.tool.annotations };
     case 'tool_result':
       return { call_id: event.callId, is_error: event.isError, ...digest(event.result) };
     case 'resource':

@@ -1,0 +1,103 @@
+import type { McpEvent } from '../core/events.js';
+import type { SignalValue } from '../core/verdict.js';
+
+/**
+ * Signals that later checkpoints fill (scorers, detectors). They are always present, at their
+ * neutral value, so a rule such as `signals.injection > 0.8` never fails for a missing key.
+ */
+export const SIGNAL_DEFAULTS: Readonly<Record<string, SignalValue>> = {
+  injection: 0,
+  jailbreak: 0,
+  pii: 0,
+  secrets: 0,
+  risk: 0,
+  domain: '',
+  domain_score: 0,
+};
+
+/**
+ * The CEL variables for one event (docs/policy.md). Built once per event, shared by every rule;
+ * the session's call history is materialised only if a rule reads it.
+ */
+export function activationOf(event: McpEvent, signals: Readonly<Record<string, SignalValue>>, now: number): Record<string, unknown> {
+  const s = event.session;
+  const session = {
+    id: s.id,
+    labels: [...s.labels],
+    counters: Object.fromEntries(s.counters),
+    get calls() {
+      return s.calls.map((c) => ({ server: c.server, tool: c.tool, action: c.action, time: c.time }));
+    },
+  };
+  const merged = { ...SIGNAL_DEFAULTS, ...signals };
+  const vars: Record<string, unknown> = {
+    event: { id: event.id, kind: event.kind, server: event.server },
+    principal: { id: event.principal.id, roles: [...event.principal.roles], claims: event.principal.claims },
+    session,
+    signals: merged,
+    risk: { score: merged.risk ?? 0 },
+    now,
+    args: {},
+    tool: { name: '', server: event.server, description: '', annotations: {} },
+    result: { text: '', is_error: false },
+  };
+  switch (event.kind) {
+    case 'tool_call':
+      vars.args = event.args;
+      vars.tool = toolVars(event.server, event.tool);
+      vars.event = {
+        id: event.id,
+        kind: event.kind,
+        server: event.server,
+        /** Every string in the arguments, joined by newlines: for patterns that may be anywhere. */
+        get args_text() {
+          return stringsOf(event.args).join('\n');
+        },
+      };
+      break;
+    case 'tools_list':
+      vars.tool = toolVars(event.server, event.tool);
+      break;
+    case 'tool_result':
+      vars.tool = toolVars(event.server, event.tool);
+      vars.result = { text: textOf(event.result), is_error: event.isError };
+      break;
+    case 'resource':
+      vars.result = { text: textOf(event.result), is_error: false, uri: event.uri };
+      break;
+    case 'prompt':
+      vars.args = event.args;
+      vars.result = { text: textOf(event.result), is_error: false, name: event.name };
+      break;
+  }
+  return vars;
+}
+
+function toolVars(server: string, tool: { name: string; description?: string; annotations?: Readonly<Record<string, unknown>> }) {
+  return { name: tool.name, server, description: tool.description ?? '', annotations: tool.annotations ?? {} };
+}
+
+/** The text of MCP content (tool results, resource contents, prompt messages), joined by newlines. */
+export function textOf(value: unknown): string {
+  const out: string[] = [];
+  const visit = (v: unknown, depth: number): void => {
+    if (depth > 6 || v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x, depth + 1);
+      return;
+    }
+    const o = v as Record<string, unknown>;
+    if (typeof o.text === 'string') out.push(o.text);
+    for (const key of ['content', 'contents', 'messages', 'resource']) visit(o[key], depth + 1);
+  };
+  visit(value, 0);
+  return out.join('\n');
+}
+
+function stringsOf(value: unknown, depth = 0, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (depth < 8 && value !== null && typeof value === 'object') {
+    for (const v of Array.isArray(value) ? value : Object.values(value)) stringsOf(v, depth + 1, out);
+  }
+  return out;
+}

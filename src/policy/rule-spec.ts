@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { parseDuration } from '../config/duration.js';
+
+export const EVENT_KINDS = [
+  'tool_call',
+  'tools_list',
+  'tool_result',
+  'resource',
+  'prompt',
+  'memory_write',
+  'llm_request',
+  'llm_response',
+] as const;
+
+export const RULE_ACTIONS = ['allow', 'deny', 'redact', 'require_approval', 'quarantine', 'annotate'] as const;
+
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** One rule of a bundle, as written in YAML (docs/policy.md). */
+export const ruleSpecSchema = z
+  .strictObject({
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'rule ids use letters, digits, `_ . : -`'),
+    description: z.string().optional(),
+    on: z.union([z.enum(EVENT_KINDS), z.array(z.enum(EVENT_KINDS)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v])),
+    when: z.string().min(1),
+    action: z.enum(RULE_ACTIONS),
+    message: z.string().optional(),
+    mode: z.enum(['enforce', 'shadow']).default('enforce'),
+    redact: z
+      .strictObject({
+        /** Argument paths to mask before forwarding: `args.password`, `args.auth.token`. */
+        paths: z.array(z.string().regex(/^args(\.[A-Za-z0-9_-]+)+$/, 'paths look like args.field.subfield')).min(1),
+        replacement: z.string().default('[REDACTED]'),
+      })
+      .optional(),
+    approval: z.strictObject({ timeout: duration.default(5 * 60_000) }).optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.action === 'redact' && r.redact === undefined && r.on.includes('tool_call')) {
+      ctx.addIssue({ code: 'custom', path: ['redact'], message: 'a redact rule on tool_call needs redact.paths' });
+    }
+  });
+
+/** A policy test: an event and what the bundle must decide for it. */
+export const policyTestSchema = z.strictObject({
+  name: z.string().min(1),
+  event: z.strictObject({
+    kind: z.enum(EVENT_KINDS).default('tool_call'),
+    server: z.string().default('test'),
+    tool: z
+      .strictObject({
+        name: z.string(),
+        description: z.string().optional(),
+        annotations: z.record(z.string(), z.unknown()).optional(),
+      })
+      .optional(),
+    args: z.record(z.string(), z.unknown()).default({}),
+    principal: z
+      .strictObject({
+        id: z.string().default('tester'),
+        roles: z.array(z.string()).default([]),
+        claims: z.record(z.string(), z.unknown()).default({}),
+      })
+      .prefault({}),
+    session: z
+      .strictObject({
+        labels: z.array(z.string()).default([]),
+        calls: z
+          .array(z.strictObject({ server: z.string(), tool: z.string(), action: z.string().default('allow') }))
+          .default([]),
+        counters: z.record(z.string(), z.number()).default({}),
+      })
+      .prefault({}),
+    signals: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).default({}),
+    text: z.string().optional(),
+  }),
+  expect: z.strictObject({
+    action: z.enum([...RULE_ACTIONS]),
+    /** Rule ids that must fire (others may fire too). */
+    rules: z.array(z.string()).optional(),
+    /** Rule ids that must not fire. */
+    not_rules: z.array(z.string()).optional(),
+  }),
+});
+
+export const bundleSchema = z.strictObject({
+  version: z.literal(1).default(1),
+  rules: z.array(ruleSpecSchema).default([]),
+  tests: z.array(policyTestSchema).default([]),
+  /** `params` this file's tests run with, over the configured ones. */
+  test_params: z.record(z.string(), z.unknown()).default({}),
+});
+
+export type RuleSpec = z.output<typeof ruleSpecSchema>;
+export type PolicyTest = z.output<typeof policyTestSchema>;
+export type BundleSpec = z.output<typeof bundleSchema>;
+export type EventKindName = (typeof EVENT_KINDS)[number];
