@@ -84,7 +84,7 @@ export function eventOf(test: PolicyTest): McpEvent {
     case 'tool_result':
       return { ...base, kind: 'tool_result', tool, callId: 'test', result: { content: [{ type: 'text', text }] }, isError: false };
     case 'resource':
-      return { ...base, kind: 'resource', uri: String(e.args.uri ?? ''), result: { contents: [{ uri: '', text }] } };
+      return { ...base, kind: 'resource', uri: typeof e.args.uri === 'string' ? e.args.uri : '', result: { contents: [{ uri: '', text }] } };
     case 'prompt':
       return { ...base, kind: 'prompt', name: tool.name, args: e.args, result: { messages: [{ content: { type: 'text', text } }] } };
     default:
