@@ -2,43 +2,61 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { McpEvent } from '../core/events.js';
 import { eventSubject } from '../core/events.js';
-import { createPipeline, deferSinks, type VerdictSink } from '../core/pipeline.js';
+import { createPipeline, deferSinks, type Stage, type VerdictSink } from '../core/pipeline.js';
 import type { Verdict } from '../core/verdict.js';
 import type { McpCheckpoints } from '../mcp/checkpoints.js';
+import type { PolicyHolder } from '../policy/holder.js';
+import { policyStage } from '../policy/stage.js';
 import { auditSink } from '../state/audit-sink.js';
 import type { Store } from '../state/store.js';
 
 /**
- * Builds the checkpoints of the MCP front. Stages are empty in this version (allow-all, as configured
- * by `pipeline.default_action`); the policy, scorer and inbound stages of later versions plug in here.
- * Every verdict goes to the audit log and to one decision log line.
+ * Builds the checkpoints of the MCP front: each is the policy stage over its event kind (normalisers
+ * and scorers of later versions go before it). Every verdict is audited and logged, after the event
+ * has gone on; `tools_list` verdicts (one per tool per listing) are logged at debug level only.
  */
-export function buildCheckpoints(config: Config, store: Store, log: Logger): McpCheckpoints {
-  const sinks = [
+export function buildCheckpoints(
+  config: Config,
+  store: Store,
+  policy: PolicyHolder,
+  log: Logger,
+): McpCheckpoints {
+  const audited = [
     deferSinks<McpEvent>([
       auditSink(store.audit, (err) => log.error({ err }, 'audit append failed')),
-      decisionLog(log),
+      decisionLog(log, 'info'),
     ]),
   ];
-  const options = {
-    stages: [],
-    defaultAction: config.pipeline.default_action,
-    onStageError: config.pipeline.on_stage_error,
-    sinks,
-    onError: (stage: string, err: unknown, event: McpEvent) =>
-      log.error({ err, stage, event_id: event.id, kind: event.kind }, 'pipeline stage failed'),
-  } as const;
+  const stages: Stage<McpEvent>[] = [
+    policyStage({
+      current: () => policy.current(),
+      onError: config.policies.on_error,
+      params: config.policies.params,
+    }),
+  ];
+  const pipeline = (sinks: VerdictSink<McpEvent>[]) =>
+    createPipeline<McpEvent>({
+      stages,
+      defaultAction: config.pipeline.default_action,
+      onStageError: config.pipeline.on_stage_error,
+      sinks,
+      onError: (stage, err, event) =>
+        log.error({ err, stage, event_id: event.id, kind: event.kind }, 'pipeline stage failed'),
+    });
+  const checked = pipeline(audited);
   return {
-    toolCall: createPipeline(options),
-    toolResult: createPipeline(options),
-    resource: createPipeline(options),
-    prompt: createPipeline(options),
+    toolCall: checked,
+    toolsList: pipeline([decisionLog(log, 'debug')]),
+    toolResult: checked,
+    resource: checked,
+    prompt: checked,
   };
 }
 
-function decisionLog(log: Logger): VerdictSink<McpEvent> {
+function decisionLog(log: Logger, level: 'info' | 'debug'): VerdictSink<McpEvent> {
   return (event: McpEvent, verdict: Verdict) => {
-    log.info(
+    if (!log.isLevelEnabled(level)) return;
+    log[level](
       {
         event_id: event.id,
         kind: event.kind,

@@ -7,8 +7,9 @@ import { startHttpFront } from '../mcp/http/server.js';
 import { startStdioFront } from '../mcp/stdio-front.js';
 import { VERSION } from '../mcp/version.js';
 import { openStore } from '../state/store.js';
-import { buildCheckpoints } from './compose.js';
-import { createLogger } from './logger.js';
+import { createAdminHandler } from '../admin/router.js';
+import { policyRoutes } from '../admin/policy-routes.js';
+import { adminToken, startRuntime } from './runtime.js';
 import { serverNameFor } from './server-name.js';
 
 interface Io {
@@ -113,19 +114,29 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
 
 async function serve(flags: CommonFlags & { host?: string; port?: number }, io: Io): Promise<number> {
   const config = await configFrom(flags, { host: flags.host, port: flags.port });
-  const { log, flush } = createLogger(config.log.level);
-  const store = openStore(config.data_dir);
-  const checkpoints = buildCheckpoints(config, store, log);
-  const front = await startHttpFront({ config, servers: config.servers, checkpoints, log });
+  const rt = await startRuntime(config);
+  const admin = adminToken(config);
+  const front = await startHttpFront(rt.sessionDeps, {
+    admin: createAdminHandler({
+      routes: [...policyRoutes(rt.policy)],
+      token: admin.token,
+      maxBodyBytes: config.http.max_body_bytes,
+    }),
+  });
   io.out(`agentwall listening on ${front.url} (MCP endpoint ${front.url}/mcp)`);
-  io.out(`data file: ${store.path}`);
+  io.out(`data file: ${rt.store.path}`);
   io.out(`configuration: ${config.source}; servers: ${Object.keys(config.servers).join(', ') || '(none)'}`);
-  log.info({ url: front.url, data: store.path, config: config.source }, 'agentwall started');
+  io.out(
+    `policy: revision ${rt.policy.current().revision}, ${rt.policy.current().rules.length} rules (${rt.policy.files.join(', ')})`,
+  );
+  io.out(
+    `admin API: ${front.url}/admin (token ${admin.file ? `in ${admin.file}` : `from $${config.admin.token_env}`})`,
+  );
+  rt.log.info({ url: front.url, data: rt.store.path, config: config.source }, 'agentwall started');
   const signal = await io.stopSignal();
-  log.info({ signal }, 'stopping');
+  rt.log.info({ signal }, 'stopping');
   await front.close();
-  await store.close();
-  flush();
+  await rt.close();
   return 0;
 }
 
@@ -137,16 +148,13 @@ async function stdio(command: readonly string[], flags: CommonFlags, io: Io): Pr
   }
   const servers = cmd === undefined ? undefined : { [serverNameFor(command)]: { command: cmd, args } };
   const config = await configFrom(flags, { servers });
-  const { log, flush } = createLogger(config.log.level);
-  const store = openStore(config.data_dir);
-  const checkpoints = buildCheckpoints(config, store, log);
+  const rt = await startRuntime(config);
   const principal = { id: `local:${userInfo().username}`, roles: [], claims: {} };
-  const front = await startStdioFront({ config, servers: config.servers, checkpoints, log }, principal);
-  log.info({ data: store.path, servers: Object.keys(config.servers) }, 'agentwall mcp started');
+  const front = await startStdioFront(rt.sessionDeps, principal);
+  rt.log.info({ data: rt.store.path, servers: Object.keys(config.servers) }, 'agentwall mcp started');
   await Promise.race([front.closed, io.stopSignal()]);
   await front.close();
-  await store.close();
-  flush();
+  await rt.close();
   return 0;
 }
 

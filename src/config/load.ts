@@ -20,6 +20,10 @@ export type Config = Readonly<
     auth: { tokens: readonly ResolvedToken[] } | undefined;
     /** Where the configuration came from: a file path, or `embedded defaults`. */
     source: string;
+    /** What relative paths in it (policy bundles) are relative to: the file's directory, or the cwd. */
+    base_dir: string;
+    /** The admin API token from `admin.token_env`, when that variable is set. */
+    admin_token: string | undefined;
   }
 >;
 
@@ -127,6 +131,10 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): Config {
     }
     return { token: token ?? '', principal: t.principal, roles: t.roles };
   });
+  const adminToken = env[c.admin.token_env] || undefined;
+  if (adminToken !== undefined && adminToken.length < 16) {
+    errors.push(`admin.token_env: the token in ${c.admin.token_env} is shorter than 16 characters`);
+  }
   if (c.auth === undefined && !isLoopback(c.listen.host)) {
     errors.push(
       `listen.host: ${c.listen.host} is not a loopback address; configure auth.tokens to listen on it`,
@@ -142,6 +150,8 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): Config {
     data_dir: resolve(options.baseDir, c.data_dir),
     auth: c.auth === undefined ? undefined : { tokens },
     source: options.source,
+    base_dir: options.baseDir,
+    admin_token: adminToken,
   });
 }
 

@@ -71,6 +71,18 @@ export const configSchema = z
       })
       .prefault({}),
     auth: z.strictObject({ tokens: z.array(tokenSchema).min(1) }).optional(),
+    admin: z
+      .strictObject({
+        /**
+         * The admin API's bearer token is read from this variable. When it is not set, agentwall makes
+         * a random token at start and writes it to `data_dir/admin.token` (mode 0600).
+         */
+        token_env: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+          .default('AGENTWALL_ADMIN_TOKEN'),
+      })
+      .prefault({}),
     http: z
       .strictObject({
         max_body_bytes: z

@@ -34,7 +34,6 @@ export interface ToolCallEvent extends EventBase {
   readonly args: Readonly<Record<string, unknown>>;
 }
 
-
 /** One tool of an upstream's listing, checked before the client sees it (hidden tools are removed). */
 export interface ToolsListEvent extends EventBase {
   readonly kind: 'tools_list';

@@ -1,9 +1,17 @@
 import type { Pipeline } from '../core/pipeline.js';
-import type { PromptEvent, ResourceEvent, ToolCallEvent, ToolResultEvent } from '../core/events.js';
+import type {
+  PromptEvent,
+  ResourceEvent,
+  ToolCallEvent,
+  ToolResultEvent,
+  ToolsListEvent,
+} from '../core/events.js';
 
 /** The pipelines the MCP front runs: outbound for calls, inbound for what comes back. */
 export interface McpCheckpoints {
   readonly toolCall: Pipeline<ToolCallEvent>;
+  /** Per tool of a listing: a tool whose verdict is not allow/annotate is hidden, and refused if called. */
+  readonly toolsList: Pipeline<ToolsListEvent>;
   readonly toolResult: Pipeline<ToolResultEvent>;
   readonly resource: Pipeline<ResourceEvent>;
   readonly prompt: Pipeline<PromptEvent>;

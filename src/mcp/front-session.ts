@@ -21,7 +21,9 @@ import { registerPromptHandlers } from './handlers/prompts.js';
 import { registerResourceHandlers } from './handlers/resources.js';
 import { cancelToolCall, handleToolCall } from './handlers/tool-call.js';
 import { registerToolHandlers } from './handlers/tools.js';
+import { elicitApproval } from './elicit-approval.js';
 import { HeldTransport } from './held-transport.js';
+import type { ApprovalService } from '../outbound/approval-types.js';
 import { createNaming } from './naming.js';
 import { newestInflight, type SessionContext } from './session-context.js';
 import { Upstream } from './upstream.js';
@@ -33,6 +35,10 @@ export interface FrontSessionDeps {
   readonly servers: Readonly<Record<string, ServerConfig>>;
   readonly checkpoints: McpCheckpoints;
   readonly log: Logger;
+  /** Holds calls that need approval; absent: such calls are refused (fail closed). */
+  readonly approvals?: ApprovalService | undefined;
+  /** The policy revision in force. */
+  readonly revision: () => string;
 }
 
 export interface FrontSession {
@@ -102,6 +108,9 @@ export async function openFrontSession(
     tools: new Map(),
     inflight: new Map(),
     cancels: new Map(),
+    approvals: deps.approvals,
+    revision: deps.revision,
+    ask: init.params.capabilities.elicitation ? elicitApproval(server) : undefined,
     send: (message, relatedRequestId) =>
       held.send(message, relatedRequestId === undefined ? undefined : { relatedRequestId }),
   };

@@ -3,6 +3,7 @@ import type { JSONRPCMessage, RequestId, Tool } from '@modelcontextprotocol/sdk/
 import type { Logger } from 'pino';
 import { AgentwallError, ErrorCode } from '../core/errors.js';
 import type { Session } from '../core/session.js';
+import type { ApprovalService, AskClient } from '../outbound/approval-types.js';
 import type { McpCheckpoints } from './checkpoints.js';
 import type { Naming } from './naming.js';
 import type { Upstream } from './upstream.js';
@@ -26,6 +27,12 @@ export interface SessionContext {
   readonly inflight: Map<string, RequestId[]>;
   /** Cancels a `tools/call` in flight, by the client's request id. */
   readonly cancels: Map<RequestId, (reason: string) => void>;
+  /** Holds calls that need approval; absent when none is configured (such calls are refused). */
+  readonly approvals: ApprovalService | undefined;
+  /** The policy revision in force (approvals are bound to it). */
+  readonly revision: () => string;
+  /** Asks the person at the client through MCP elicitation, when the client declared it. */
+  readonly ask: AskClient | undefined;
   /** Sends a message to the client, on the stream of `relatedRequestId` where the transport has streams. */
   readonly send: (message: JSONRPCMessage, relatedRequestId?: RequestId) => Promise<void>;
 }

@@ -19,7 +19,11 @@ export const SIGNAL_DEFAULTS: Readonly<Record<string, SignalValue>> = {
  * The CEL variables for one event (docs/policy.md). Built once per event, shared by every rule;
  * the session's call history is materialised only if a rule reads it.
  */
-export function activationOf(event: McpEvent, signals: Readonly<Record<string, SignalValue>>, now: number): Record<string, unknown> {
+export function activationOf(
+  event: McpEvent,
+  signals: Readonly<Record<string, SignalValue>>,
+  now: number,
+): Record<string, unknown> {
   const s = event.session;
   const session = {
     id: s.id,
@@ -73,8 +77,16 @@ export function activationOf(event: McpEvent, signals: Readonly<Record<string, S
   return vars;
 }
 
-function toolVars(server: string, tool: { name: string; description?: string; annotations?: Readonly<Record<string, unknown>> }) {
-  return { name: tool.name, server, description: tool.description ?? '', annotations: tool.annotations ?? {} };
+function toolVars(
+  server: string,
+  tool: { name: string; description?: string; annotations?: Readonly<Record<string, unknown>> },
+) {
+  return {
+    name: tool.name,
+    server,
+    description: tool.description ?? '',
+    annotations: tool.annotations ?? {},
+  };
 }
 
 /** The text of MCP content (tool results, resource contents, prompt messages), joined by newlines. */

@@ -65,7 +65,10 @@ export function compileRule(spec: RuleSpec, position: SourcePosition, env: CelEn
     expr = parse(spec.when).expr;
   } catch (err) {
     const { line, col, message } = parseErrorOf(err);
-    const at = line <= 1 ? { ...position, col: position.col + col - 1 } : { ...position, line: position.line + line - 1, col };
+    const at =
+      line <= 1
+        ? { ...position, col: position.col + col - 1 }
+        : { ...position, line: position.line + line - 1, col };
     throw new RuleCompileError(at, spec.id, `CEL syntax error: ${message}`);
   }
   const unknown = unknownVariables(expr);

@@ -48,7 +48,10 @@ export async function loadPolicySet(files: readonly string[]): Promise<PolicySet
   for (const b of bundles) {
     for (const r of b.rules) {
       const other = seen.get(r.id);
-      if (other) errors.push(`${r.source.file}:${r.source.line}:${r.source.col}: rule ${r.id}: duplicate id (also in ${other})`);
+      if (other)
+        errors.push(
+          `${r.source.file}:${r.source.line}:${r.source.col}: rule ${r.id}: duplicate id (also in ${other})`,
+        );
       seen.set(r.id, `${r.source.file}:${r.source.line}`);
     }
   }
@@ -109,7 +112,11 @@ function compileBundle(
     try {
       rules.push(compileRule(spec, { file, line: pos.line, col: pos.col + (quoted ? 1 : 0) }, env));
     } catch (err) {
-      errors.push(err instanceof RuleCompileError ? err.message : `${file}:${pos.line}:${pos.col}: rule ${spec.id}: ${String(err)}`);
+      errors.push(
+        err instanceof RuleCompileError
+          ? err.message
+          : `${file}:${pos.line}:${pos.col}: rule ${spec.id}: ${String(err)}`,
+      );
     }
   });
   return { file, rules, tests: parsed.data.tests, testParams: parsed.data.test_params };

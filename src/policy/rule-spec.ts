@@ -12,7 +12,14 @@ export const EVENT_KINDS = [
   'llm_response',
 ] as const;
 
-export const RULE_ACTIONS = ['allow', 'deny', 'redact', 'require_approval', 'quarantine', 'annotate'] as const;
+export const RULE_ACTIONS = [
+  'allow',
+  'deny',
+  'redact',
+  'require_approval',
+  'quarantine',
+  'annotate',
+] as const;
 
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const ms = parseDuration(v);
@@ -28,7 +35,9 @@ export const ruleSpecSchema = z
   .strictObject({
     id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'rule ids use letters, digits, `_ . : -`'),
     description: z.string().optional(),
-    on: z.union([z.enum(EVENT_KINDS), z.array(z.enum(EVENT_KINDS)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v])),
+    on: z
+      .union([z.enum(EVENT_KINDS), z.array(z.enum(EVENT_KINDS)).min(1)])
+      .transform((v) => (Array.isArray(v) ? v : [v])),
     when: z.string().min(1),
     action: z.enum(RULE_ACTIONS),
     message: z.string().optional(),
@@ -36,7 +45,9 @@ export const ruleSpecSchema = z
     redact: z
       .strictObject({
         /** Argument paths to mask before forwarding: `args.password`, `args.auth.token`. */
-        paths: z.array(z.string().regex(/^args(\.[A-Za-z0-9_-]+)+$/, 'paths look like args.field.subfield')).min(1),
+        paths: z
+          .array(z.string().regex(/^args(\.[A-Za-z0-9_-]+)+$/, 'paths look like args.field.subfield'))
+          .min(1),
         replacement: z.string().default('[REDACTED]'),
       })
       .optional(),
@@ -44,7 +55,11 @@ export const ruleSpecSchema = z
   })
   .superRefine((r, ctx) => {
     if (r.action === 'redact' && r.redact === undefined && r.on.includes('tool_call')) {
-      ctx.addIssue({ code: 'custom', path: ['redact'], message: 'a redact rule on tool_call needs redact.paths' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['redact'],
+        message: 'a redact rule on tool_call needs redact.paths',
+      });
     }
   });
 
@@ -73,7 +88,9 @@ export const policyTestSchema = z.strictObject({
       .strictObject({
         labels: z.array(z.string()).default([]),
         calls: z
-          .array(z.strictObject({ server: z.string(), tool: z.string(), action: z.string().default('allow') }))
+          .array(
+            z.strictObject({ server: z.string(), tool: z.string(), action: z.string().default('allow') }),
+          )
           .default([]),
         counters: z.record(z.string(), z.number()).default({}),
       })

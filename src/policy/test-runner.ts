@@ -61,8 +61,10 @@ function judge(file: string, test: PolicyTest, verdict: Verdict): PolicyTestResu
   if (verdict.action !== test.expect.action) {
     problems.push(`expected action ${test.expect.action}, got ${verdict.action}`);
   }
-  for (const id of test.expect.rules ?? []) if (!fired.includes(id)) problems.push(`expected rule ${id} to fire`);
-  for (const id of test.expect.not_rules ?? []) if (fired.includes(id)) problems.push(`expected rule ${id} not to fire`);
+  for (const id of test.expect.rules ?? [])
+    if (!fired.includes(id)) problems.push(`expected rule ${id} to fire`);
+  for (const id of test.expect.not_rules ?? [])
+    if (fired.includes(id)) problems.push(`expected rule ${id} not to fire`);
   for (const r of verdict.rules) if (r.error) problems.push(`rule ${r.id} errored: ${r.error}`);
   return { file, name: test.name, ok: problems.length === 0, action: verdict.action, fired, problems };
 }
@@ -82,11 +84,29 @@ export function eventOf(test: PolicyTest): McpEvent {
     case 'tools_list':
       return { ...base, kind: 'tools_list', tool };
     case 'tool_result':
-      return { ...base, kind: 'tool_result', tool, callId: 'test', result: { content: [{ type: 'text', text }] }, isError: false };
+      return {
+        ...base,
+        kind: 'tool_result',
+        tool,
+        callId: 'test',
+        result: { content: [{ type: 'text', text }] },
+        isError: false,
+      };
     case 'resource':
-      return { ...base, kind: 'resource', uri: typeof e.args.uri === 'string' ? e.args.uri : '', result: { contents: [{ uri: '', text }] } };
+      return {
+        ...base,
+        kind: 'resource',
+        uri: typeof e.args.uri === 'string' ? e.args.uri : '',
+        result: { contents: [{ uri: '', text }] },
+      };
     case 'prompt':
-      return { ...base, kind: 'prompt', name: tool.name, args: e.args, result: { messages: [{ content: { type: 'text', text } }] } };
+      return {
+        ...base,
+        kind: 'prompt',
+        name: tool.name,
+        args: e.args,
+        result: { messages: [{ content: { type: 'text', text } }] },
+      };
     default:
       return { ...base, kind: 'tool_call', tool, args: e.args };
   }

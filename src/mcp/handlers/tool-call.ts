@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { CallToolResult, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { AgentwallError, ErrorCode, isAgentwallError } from '../../core/errors.js';
-import type { ToolCallEvent, ToolInfo, ToolResultEvent } from '../../core/events.js';
+import type { ToolCallEvent, ToolResultEvent } from '../../core/events.js';
 import { recordCall } from '../../core/session.js';
 import type { Verdict } from '../../core/verdict.js';
 import { toMcpError } from '../errors.js';
 import type { RawOutcome } from '../raw-calls.js';
+import { enforceCall } from '../../outbound/gate.js';
 import { trackInflight, type SessionContext } from '../session-context.js';
+import { toolInfoOf } from './tools.js';
+import { isVisible, visibilityOf } from './visibility.js';
 
 /**
  * `tools/call`, the proxy's hot path: taken off the front transport before the SDK server sees it,
@@ -50,7 +53,20 @@ async function gateToolCall(ctx: SessionContext, req: JSONRPCRequest): Promise<R
   if (!target || !upstream) {
     throw new AgentwallError(ErrorCode.UNKNOWN_TOOL, `unknown tool "${name}"`, { data: { tool: name } });
   }
-  const tool = toolInfo(ctx, name, target.name);
+  const tool = toolInfoOf(target.name, ctx.tools.get(name));
+  const visibility = await visibilityOf(ctx, target.server, tool);
+  if (!isVisible(visibility)) {
+    const rules = visibility.rules.filter((r) => r.mode === 'enforce').map((r) => r.id);
+    return {
+      result: refusal(
+        'call',
+        visibility.action,
+        rules,
+        `tool "${name}" is not available to ${ctx.session.principal.id}`,
+        visibility.eventId,
+      ),
+    };
+  }
   const call: ToolCallEvent = {
     id: randomUUID(),
     kind: 'tool_call',
@@ -63,13 +79,20 @@ async function gateToolCall(ctx: SessionContext, req: JSONRPCRequest): Promise<R
   };
   const verdict = await ctx.checkpoints.toolCall.evaluate(call);
   recordCall(ctx.session, { server: call.server, tool: tool.name, action: verdict.action, time: call.time });
-  if (!isPassing(verdict)) return { result: refusal(verdict, 'call') };
+  const gate = await enforceCall(call, verdict, {
+    approvals: ctx.approvals,
+    revision: ctx.revision,
+    ask: ctx.ask,
+  });
+  if (!gate.forward) {
+    return { result: refusal('call', verdict.action, gate.rules, gate.reason, verdict.eventId) };
+  }
 
   const meta = params?._meta as { progressToken?: string | number } | undefined;
   const progressToken = meta?.progressToken;
   const forwarded = upstream.forward(
     'tools/call',
-    { ...params, name: target.name },
+    { ...params, name: target.name, arguments: gate.args },
     progressToken === undefined
       ? undefined
       : (p) =>
@@ -101,44 +124,49 @@ async function gateToolCall(ctx: SessionContext, req: JSONRPCRequest): Promise<R
     result,
     isError: result.isError === true,
   };
+  // Content from a server that is not trusted taints the session (DESIGN.md, "Sessions and taint").
+  if (upstream.trust === 'untrusted') ctx.session.labels.add('untrusted_content');
   const resultVerdict = await ctx.checkpoints.toolResult.evaluate(inbound);
-  return { result: isPassing(resultVerdict) ? result : refusal(resultVerdict, 'result') };
+  if (isPassing(resultVerdict)) return { result };
+  const rules = resultVerdict.rules
+    .filter((r) => r.mode === 'enforce' && r.action === resultVerdict.action)
+    .map((r) => r.id);
+  return {
+    result: refusal(
+      'result',
+      resultVerdict.action,
+      rules,
+      resultVerdict.message ?? `action ${resultVerdict.action}`,
+      resultVerdict.eventId,
+    ),
+  };
 }
 
-/** This version enforces allow and annotate as "pass"; every other action is refused (fail closed). */
+/** A result passes on allow and annotate; anything else withholds it (inbound actions come later). */
 function isPassing(verdict: Verdict): boolean {
   return verdict.action === 'allow' || verdict.action === 'annotate';
 }
 
-function toolInfo(ctx: SessionContext, publicName: string, name: string): ToolInfo {
-  const tool = ctx.tools.get(publicName);
-  if (!tool) return { name };
-  return {
-    name,
-    ...(tool.description === undefined ? {} : { description: tool.description }),
-    ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
-  };
-}
-
 /**
  * A refused call or result is a tool error the model can read and adapt to, not a protocol error
- * (MCP spec, tools: "Error Handling"). Actions this version cannot yet carry out are refused too:
- * failing closed is the only safe reading of a verdict that cannot be enforced.
+ * (MCP spec, tools: "Error Handling"); it names the rules and the reason.
  */
-function refusal(verdict: Verdict, what: 'call' | 'result'): CallToolResult {
-  const rules = verdict.rules
-    .filter((r) => r.mode === 'enforce' && r.action === verdict.action)
-    .map((r) => r.id);
-  const reason = verdict.message ?? `action ${verdict.action}`;
+function refusal(
+  what: 'call' | 'result',
+  action: string,
+  rules: readonly string[],
+  reason: string,
+  eventId: string,
+): CallToolResult {
   const did = what === 'call' ? 'refused this tool call' : 'withheld this tool result';
   return {
     content: [
       {
         type: 'text',
-        text: `agentwall ${did} (${verdict.action}; rules: ${rules.join(', ') || 'default'}): ${reason}`,
+        text: `agentwall ${did} (${action}; rules: ${rules.join(', ') || 'default'}): ${reason}`,
       },
     ],
     isError: true,
-    _meta: { 'agentwall/verdict': { action: verdict.action, rules, event_id: verdict.eventId } },
+    _meta: { 'agentwall/verdict': { action, rules, event_id: eventId } },
   };
 }

@@ -1,7 +1,9 @@
 import { mapErrors } from '../errors.js';
 import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolInfo } from '../../core/events.js';
 import type { SessionContext } from '../session-context.js';
 import { listAcross } from './list.js';
+import { isVisible, visibilityOf } from './visibility.js';
 
 /** `tools/list` across servers; `tools/call` is taken off the transport earlier (tool-call.ts). */
 export function registerToolHandlers(ctx: SessionContext): void {
@@ -22,7 +24,23 @@ export function registerToolHandlers(ctx: SessionContext): void {
         },
         req.params?.cursor,
       );
-      return page;
+      const tools = (page.tools as Tool[] | undefined) ?? [];
+      const verdicts = await Promise.all(
+        tools.map((t) => {
+          const target = ctx.naming.parseName(t.name);
+          return target ? visibilityOf(ctx, target.server, toolInfoOf(target.name, t)) : Promise.resolve(undefined);
+        }),
+      );
+      return { ...page, tools: tools.filter((_t, i) => verdicts[i] === undefined || isVisible(verdicts[i])) };
     }),
   );
+}
+
+export function toolInfoOf(name: string, tool: Tool | undefined): ToolInfo {
+  if (!tool) return { name };
+  return {
+    name,
+    ...(tool.description === undefined ? {} : { description: tool.description }),
+    ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
+  };
 }

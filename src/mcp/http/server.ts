@@ -39,7 +39,15 @@ const LOCAL_PRINCIPAL: Principal = { id: 'local', roles: [], claims: {} };
  * are size-limited, parsed and shape-checked here so a malformed message gets a JSON-RPC error and
  * never reaches (or disturbs) a session.
  */
-export async function startHttpFront(deps: FrontSessionDeps): Promise<HttpFront> {
+export interface HttpFrontOptions {
+  /** Serves `/admin/*` (returns false for other paths); Host/Origin checks apply before it. */
+  readonly admin?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
+}
+
+export async function startHttpFront(
+  deps: FrontSessionDeps,
+  options: HttpFrontOptions = {},
+): Promise<HttpFront> {
   const { config, log } = deps;
   const loopback = isLoopback(config.listen.host);
   const hostnames = allowedHostnames(config.listen.host, config.http.allowed_hosts, loopback);
@@ -133,6 +141,7 @@ export async function startHttpFront(deps: FrontSessionDeps): Promise<HttpFront>
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end(JSON.stringify({ status: 'ok', version: VERSION, sessions: sessions.size }));
     }
+    if (options.admin && (await options.admin(req, res, path ?? '/'))) return;
     if (path !== '/mcp') return reply(res, 404, -32601, `Not found: ${path}`);
     let principal = LOCAL_PRINCIPAL;
     if (config.auth) {

@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import type { FrontSessionDeps } from '../mcp/front-session.js';
+import type { ApprovalService } from '../outbound/approval-types.js';
+import { PolicyHolder } from '../policy/holder.js';
+import { resolveBundlePaths } from '../policy/paths.js';
+import { openStore, type Store } from '../state/store.js';
+import { buildCheckpoints } from './compose.js';
+import { createLogger } from './logger.js';
+
+/** Everything a running agentwall holds, built once at start (the composition root), closed once. */
+export interface Runtime {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly store: Store;
+  readonly policy: PolicyHolder;
+  readonly approvals: ApprovalService | undefined;
+  /** What each front session needs. */
+  readonly sessionDeps: FrontSessionDeps;
+  close(): Promise<void>;
+}
+
+export async function startRuntime(config: Config): Promise<Runtime> {
+  const { log, flush } = createLogger(config.log.level);
+  const store = openStore(config.data_dir);
+  let policy: PolicyHolder;
+  try {
+    policy = await PolicyHolder.load({
+      files: resolveBundlePaths(config.policies.paths, config.base_dir),
+      onReload: (r) =>
+        r.ok
+          ? log.info({ revision: r.revision, changed: r.changed }, 'policy reloaded')
+          : log.error(
+              { errors: r.errors, revision: r.revision },
+              'policy reload rejected; the running policy stays',
+            ),
+    });
+  } catch (err) {
+    await store.close();
+    flush();
+    throw err;
+  }
+  if (config.policies.watch) policy.watch();
+  const checkpoints = buildCheckpoints(config, store, policy, log);
+  const approvals: ApprovalService | undefined = undefined;
+  log.info(
+    { revision: policy.current().revision, rules: policy.current().rules.length, files: policy.files },
+    'policy loaded',
+  );
+  return {
+    config,
+    log,
+    store,
+    policy,
+    approvals,
+    sessionDeps: {
+      config,
+      servers: config.servers,
+      checkpoints,
+      log,
+      approvals,
+      revision: () => policy.current().revision,
+    },
+    async close() {
+      policy.close();
+      await store.close();
+      flush();
+    },
+  };
+}
+
+/**
+ * The admin token: from `admin.token_env`, else the one saved in `data_dir/admin.token`, else a new
+ * random one saved there (mode 0600), so that a fresh `agentwall serve` has a protected admin API and
+ * the operator can read the token from a file only they can read.
+ */
+export function adminToken(config: Config): { token: string; file?: string } {
+  if (config.admin_token !== undefined) return { token: config.admin_token };
+  const file = join(config.data_dir, 'admin.token');
+  try {
+    const saved = readFileSync(file, 'utf8').trim();
+    if (saved.length >= 16) return { token: saved, file };
+  } catch {
+    // Not there yet: make one.
+  }
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return { token, file };
+}

@@ -1,0 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import type { ToolInfo, ToolsListEvent } from '../../core/events.js';
+import type { Verdict } from '../../core/verdict.js';
+import type { SessionContext } from '../session-context.js';
+
+/**
+ * Whether `tools_list` rules let this session's principal see a tool. Checked on every listing and
+ * again on every call, so a hidden tool cannot be called by a client that guesses its name.
+ */
+export async function visibilityOf(ctx: SessionContext, server: string, tool: ToolInfo): Promise<Verdict> {
+  const event: ToolsListEvent = {
+    id: randomUUID(),
+    kind: 'tools_list',
+    time: Date.now(),
+    session: ctx.session,
+    principal: ctx.session.principal,
+    server,
+    tool,
+  };
+  return ctx.checkpoints.toolsList.evaluate(event);
+}
+
+export function isVisible(verdict: Verdict): boolean {
+  return verdict.action === 'allow' || verdict.action === 'annotate';
+}
