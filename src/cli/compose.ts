@@ -6,6 +6,7 @@ import { createPipeline, deferSinks, type Stage, type VerdictSink } from '../cor
 import type { Verdict } from '../core/verdict.js';
 import type { McpCheckpoints } from '../mcp/checkpoints.js';
 import type { PolicyHolder } from '../policy/holder.js';
+import { rateLimitStage } from '../outbound/rate-limit.js';
 import { policyStage } from '../policy/stage.js';
 import { auditSink } from '../state/audit-sink.js';
 import type { Store } from '../state/store.js';
@@ -28,6 +29,7 @@ export function buildCheckpoints(
     ]),
   ];
   const stages: Stage<McpEvent>[] = [
+    ...(config.limits.length > 0 ? [rateLimitStage(config.limits)] : []),
     policyStage({
       current: () => policy.current(),
       onError: config.policies.on_error,

@@ -121,6 +121,18 @@ export const configSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /** Token-bucket rate limits on tool calls (see docs/policy.md, "Rate limits"). */
+    limits: z
+      .array(
+        z.strictObject({
+          id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
+          scope: z.enum(['principal', 'session', 'tool']),
+          per_minute: z.number().positive(),
+          burst: z.number().int().positive().optional(),
+          tools: z.array(z.string().min(1)).optional(),
+        }),
+      )
+      .default([]),
     upstreams: z
       .strictObject({
         restart_initial_delay: duration.default(250),
