@@ -15,15 +15,15 @@ export interface DataFlags {
   dataDir?: string;
 }
 
+/** The same shape as `registerPinCommands`' deps, so main.ts can hand both one object. */
 export interface ApprovalCliDeps {
+  readonly io: { readonly out: (line: string) => void; readonly err: (line: string) => void };
   /** Opens the data store that the flags name (`configFrom(flags)` then `openStore(config.data_dir)`). */
   readonly openStore: (flags: DataFlags) => Promise<{ readonly root: RootDatabase; close(): Promise<void> }>;
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
   /** Records the command's exit status (main's `code`). */
   readonly exit: (code: number) => void;
-  /** Who decides from this shell; `cli:<OS user>` by default. */
-  readonly by?: string;
+  /** Recorded as `decided_by: cli:<user>`; the OS user by default. */
+  readonly user?: string;
 }
 
 /** `agentwall approvals list|show|approve|deny`: decide held tool calls from a shell. */
@@ -34,7 +34,7 @@ export function registerApprovalCommands(program: Command, deps: ApprovalCliDeps
     .action((flags: DataFlags & { status?: ApprovalStatus }) =>
       withStore(deps, flags, async (store) => {
         await store.expireDue();
-        printTable(store.list(flags.status === undefined ? {} : { status: flags.status }), deps.out);
+        printTable(store.list(flags.status === undefined ? {} : { status: flags.status }), deps.io.out);
         return 0;
       }),
     );
@@ -44,7 +44,7 @@ export function registerApprovalCommands(program: Command, deps: ApprovalCliDeps
       withStore(deps, flags, (store) => {
         const record = store.get(id);
         if (record === undefined) return Promise.resolve(notFound(deps, id));
-        deps.out(JSON.stringify(record, null, 2));
+        deps.io.out(JSON.stringify(record, null, 2));
         return Promise.resolve(0);
       }),
     );
@@ -52,7 +52,9 @@ export function registerApprovalCommands(program: Command, deps: ApprovalCliDeps
     ['approve', 'approved'],
     ['deny', 'denied'],
   ] as const) {
-    withDataFlags(approvals.command(name).description(`${name === 'approve' ? 'Approve' : 'Deny'} a held call`))
+    withDataFlags(
+      approvals.command(name).description(`${name === 'approve' ? 'Approve' : 'Deny'} a held call`),
+    )
       .argument('<id>')
       .option('--reason <text>', 'why (recorded with the decision)')
       .action((id: string, flags: DataFlags & { reason?: string }) =>
@@ -87,13 +89,13 @@ async function decideFromCli(
   decision: Decision,
   reason: string | undefined,
 ): Promise<number> {
-  const change = await store.decide(id, decision, deps.by ?? cliUser(), reason);
+  const change = await store.decide(id, decision, `cli:${deps.user ?? osUser()}`, reason);
   if (!change.ok) {
-    deps.err(`agentwall: ${cliCode[change.code]}: ${change.message}`);
+    deps.io.err(`agentwall: ${cliCode[change.code]}: ${change.message}`);
     return 1;
   }
   const r = change.record;
-  deps.out(`${r.id} ${r.status}: ${r.server} / ${r.tool} for ${r.principal} (by ${r.decided_by ?? '?'})`);
+  deps.io.out(`${r.id} ${r.status}: ${r.server} / ${r.tool} for ${r.principal} (by ${r.decided_by ?? '?'})`);
   return 0;
 }
 
@@ -105,15 +107,15 @@ const cliCode = {
 } as const;
 
 function notFound(deps: ApprovalCliDeps, id: string): number {
-  deps.err(`agentwall: ${cliCode.not_found}: no approval ${id}`);
+  deps.io.err(`agentwall: ${cliCode.not_found}: no approval ${id}`);
   return 1;
 }
 
-function cliUser(): string {
+function osUser(): string {
   try {
-    return `cli:${userInfo().username}`;
+    return userInfo().username;
   } catch {
-    return 'cli';
+    return 'unknown';
   }
 }
 

@@ -8,7 +8,9 @@ import { startStdioFront } from '../mcp/stdio-front.js';
 import { VERSION } from '../mcp/version.js';
 import { openStore } from '../state/store.js';
 import { createAdminHandler } from '../admin/router.js';
+import { approvalRoutes } from '../admin/approval-routes.js';
 import { policyRoutes } from '../admin/policy-routes.js';
+import { registerApprovalCommands } from './approvals.js';
 import { adminToken, startRuntime } from './runtime.js';
 import { serverNameFor } from './server-name.js';
 
@@ -102,6 +104,14 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       }
     });
 
+  registerApprovalCommands(program, {
+    io,
+    openStore: async (flags: CommonFlags) => openStore((await configFrom(flags)).data_dir),
+    exit: (c: number) => {
+      code = c;
+    },
+  });
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
@@ -118,7 +128,7 @@ async function serve(flags: CommonFlags & { host?: string; port?: number }, io: 
   const admin = adminToken(config);
   const front = await startHttpFront(rt.sessionDeps, {
     admin: createAdminHandler({
-      routes: [...policyRoutes(rt.policy)],
+      routes: [...policyRoutes(rt.policy), ...approvalRoutes(rt.approvalStore)],
       token: admin.token,
       maxBodyBytes: config.http.max_body_bytes,
     }),

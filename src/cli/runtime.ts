@@ -7,6 +7,8 @@ import type { FrontSessionDeps } from '../mcp/front-session.js';
 import type { ApprovalService } from '../outbound/approval-types.js';
 import { PolicyHolder } from '../policy/holder.js';
 import { resolveBundlePaths } from '../policy/paths.js';
+import { createApprovalService } from '../outbound/approvals.js';
+import { ApprovalStore } from '../state/approvals.js';
 import { openStore, type Store } from '../state/store.js';
 import { buildCheckpoints } from './compose.js';
 import { createLogger } from './logger.js';
@@ -17,7 +19,8 @@ export interface Runtime {
   readonly log: Logger;
   readonly store: Store;
   readonly policy: PolicyHolder;
-  readonly approvals: ApprovalService | undefined;
+  readonly approvals: ApprovalService;
+  readonly approvalStore: ApprovalStore;
   /** What each front session needs. */
   readonly sessionDeps: FrontSessionDeps;
   close(): Promise<void>;
@@ -45,7 +48,8 @@ export async function startRuntime(config: Config): Promise<Runtime> {
   }
   if (config.policies.watch) policy.watch();
   const checkpoints = buildCheckpoints(config, store, policy, log);
-  const approvals: ApprovalService | undefined = undefined;
+  const approvalStore = new ApprovalStore(store.root);
+  const approvals = createApprovalService({ store: approvalStore, log });
   log.info(
     { revision: policy.current().revision, rules: policy.current().rules.length, files: policy.files },
     'policy loaded',
@@ -56,6 +60,7 @@ export async function startRuntime(config: Config): Promise<Runtime> {
     store,
     policy,
     approvals,
+    approvalStore,
     sessionDeps: {
       config,
       servers: config.servers,
@@ -66,6 +71,7 @@ export async function startRuntime(config: Config): Promise<Runtime> {
     },
     async close() {
       policy.close();
+      await approvals.close();
       await store.close();
       flush();
     },

@@ -22,7 +22,7 @@ export type ApprovalDecision = 'approved' | 'denied' | 'expired';
 export interface ApprovalOutcome {
   readonly id: string;
   readonly decision: ApprovalDecision;
-  /** Who decided (`admin:<principal>`, `cli`, `elicitation:<principal>`), absent when it expired. */
+  /** Who decided (`admin:<principal>`, `cli:<user>`, `elicitation:<principal>`), absent when it expired. */
   readonly by?: string;
   readonly reason?: string;
 }

@@ -1,11 +1,6 @@
 import type { Logger } from 'pino';
 import { callHash, type ApprovalRecord, type ApprovalStore } from '../state/approvals.js';
-import type {
-  ApprovalOutcome,
-  ApprovalRequest,
-  ApprovalService,
-  AskClient,
-} from './approval-types.js';
+import type { ApprovalOutcome, ApprovalRequest, ApprovalService, AskClient } from './approval-types.js';
 
 /** Decisions made by another process (the CLI, a second agentwall) are seen within this long. */
 export const DEFAULT_APPROVAL_POLL_MS = 250;
@@ -73,8 +68,8 @@ export function createApprovalService(options: ApprovalServiceOptions): Approval
       );
       const call = new HeldCall(ctx, record, request);
       held.add(call);
-      options.onPending?.(record);
       call.start(request.timeoutMs, ask);
+      options.onPending?.(record);
       const outcome = await call.outcome;
       held.delete(call);
       return outcome;
@@ -82,7 +77,8 @@ export function createApprovalService(options: ApprovalServiceOptions): Approval
     close(): Promise<void> {
       closed = true;
       // The records stay pending (and decidable) in the store; the calls themselves are refused.
-      for (const call of held) call.finish({ decision: 'expired', reason: 'agentwall stopped before a decision' });
+      for (const call of held)
+        call.finish({ decision: 'expired', reason: 'agentwall stopped before a decision' });
       held.clear();
       return Promise.resolve();
     },
@@ -139,7 +135,8 @@ class HeldCall {
     if (this.#done) return;
     try {
       const record = this.#ctx.store.get(this.#record.id);
-      if (record === undefined) this.finish({ decision: 'denied', reason: 'the approval record disappeared' });
+      if (record === undefined)
+        this.finish({ decision: 'denied', reason: 'the approval record disappeared' });
       else this.#settle(record);
     } catch (err) {
       this.#ctx.log.error({ err, approval_id: this.#record.id }, 'cannot read approval; retrying');
@@ -166,7 +163,13 @@ class HeldCall {
     ask(askMessage(this.#record))
       .then(async (answer) => {
         if (answer === undefined || this.#done) return;
-        const change = await this.#ctx.store.decide(this.#record.id, answer, by, undefined, this.#ctx.clock());
+        const change = await this.#ctx.store.decide(
+          this.#record.id,
+          answer,
+          by,
+          undefined,
+          this.#ctx.clock(),
+        );
         if (change.ok || change.code !== 'not_found') this.#settle(change.record);
       })
       .catch((err: unknown) => {

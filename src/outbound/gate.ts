@@ -1,6 +1,6 @@
 import type { ToolCallEvent } from '../core/events.js';
 import type { FiredRule, Verdict } from '../core/verdict.js';
-import type { ApprovalService, AskClient } from './approval-types.js';
+import type { ApprovalOutcome, ApprovalService, AskClient } from './approval-types.js';
 
 export type GateOutcome =
   | { readonly forward: true; readonly args: Readonly<Record<string, unknown>>; readonly approval?: string }
@@ -59,20 +59,27 @@ async function approve(
     };
   }
   const timeoutMs = Math.min(...deciding.map((r) => r.approvalTimeoutMs ?? 5 * 60_000));
-  const outcome = await deps.approvals.decide(
-    {
-      server: call.server,
-      tool: call.tool.name,
-      args: call.args,
-      principal: call.principal.id,
-      sessionId: call.session.id,
-      rules,
-      message: verdict.message ?? 'this call needs approval',
-      revision: deps.revision(),
-      timeoutMs,
-    },
-    deps.ask,
-  );
+  const outcome = await deps.approvals
+    .decide(
+      {
+        server: call.server,
+        tool: call.tool.name,
+        args: call.args,
+        principal: call.principal.id,
+        sessionId: call.session.id,
+        rules,
+        message: verdict.message ?? 'this call needs approval',
+        revision: deps.revision(),
+        timeoutMs,
+      },
+      deps.ask,
+    )
+    // An approval that cannot even be recorded is a refusal: fail closed.
+    .catch((err: unknown) => ({
+      id: '-',
+      decision: 'denied' as const,
+      reason: `approval failed: ${String(err)}`,
+    }));
   if (outcome.decision === 'approved') {
     // Lesser rules still apply to an approved call: arguments they mask stay masked.
     return { forward: true, args: redactArgs(call.args, enforcing(verdict, 'redact')), approval: outcome.id };

@@ -1,15 +1,8 @@
 import type { Logger } from 'pino';
-import type { ToolCallEvent } from '../core/events.js';
+import type { McpEvent } from '../core/events.js';
 import type { Stage } from '../core/pipeline.js';
 import type { FiredRule } from '../core/verdict.js';
-import {
-  definitionOf,
-  hashDefinition,
-  type PinRecord,
-  type PinStore,
-  type ToolDefinition,
-  type ToolLike,
-} from '../state/pins.js';
+import { definitionOf, hashDefinition, type PinRecord, type PinStore, type ToolLike } from '../state/pins.js';
 
 /**
  * Tool pinning, the rug-pull defence (docs/pinning.md): a tool's definition is pinned the first time a
@@ -42,10 +35,7 @@ export type PinErrorCode = (typeof PinErrorCode)[keyof typeof PinErrorCode];
 export type ApproveResult =
   { ok: true; record: PinRecord } | { ok: false; code: PinErrorCode; message: string };
 
-interface Seen {
-  readonly definition: ToolDefinition;
-  readonly hash: string;
-}
+type Seen = Pick<PinRecord, 'definition' | 'hash'>;
 
 interface Step {
   readonly status: PinCheckStatus;
@@ -153,14 +143,10 @@ export function pinRuleFor(mode: PinMode, record: PinRecord | undefined): FiredR
   const { server, tool } = record;
   const message =
     `tool "${tool}" of server "${server}" changed since it was pinned ` +
-    `(pin ${short(record.hash)}, listed ${short(record.pending?.hash ?? '')}); ` +
+    `(pin ${record.hash.slice(0, 12)}, listed ${record.pending?.hash.slice(0, 12) ?? '?'}); ` +
     `review it with \`agentwall pins diff ${server} ${tool}\` ` +
     `and approve it with \`agentwall pins approve ${server} ${tool}\``;
   return { id: PIN_RULE_ID, action: ACTION_FOR[mode], mode: 'enforce', message };
-}
-
-function short(hash: string): string {
-  return hash.slice(0, 12);
 }
 
 export interface PinGateOptions {
@@ -169,45 +155,48 @@ export interface PinGateOptions {
   readonly log: Logger;
 }
 
-/** The pin step of the tool-call checkpoint; reads the pin on every call, so an approval applies at once. */
-export function pinStage(options: Pick<PinGateOptions, 'store' | 'mode'>): Stage<ToolCallEvent> {
+/**
+ * The pin step of the tool-call checkpoint. It reads the pin on every call, so an approval (from any
+ * process) applies to the next call; events other than `tool_call` pass untouched, so the stage can
+ * sit in a list shared by every checkpoint.
+ */
+export function pinStage(options: Pick<PinGateOptions, 'store' | 'mode'>): Stage<McpEvent> {
   return {
     name: 'pinning',
     run(ctx) {
-      const rule = pinRuleFor(options.mode, options.store.get(ctx.event.server, ctx.event.tool.name));
+      const { event } = ctx;
+      if (event.kind !== 'tool_call') return;
+      const rule = pinRuleFor(options.mode, options.store.get(event.server, event.tool.name));
       if (rule !== undefined) ctx.fired.push(rule);
     },
   };
 }
 
 /**
- * Checks every tool of one upstream's listing page and returns those the client may see. A tool whose
- * pin cannot be checked (the store failed) counts as changed: the gate fails closed under `block`.
+ * Checks one tool of an upstream's listing (under its upstream name) against its pin and says whether
+ * the client may see it. A tool whose pin cannot be checked (the store failed) counts as changed, so
+ * the gate fails closed under `block`.
  */
-export async function gateListing<T extends ToolLike>(
+export async function checkListedTool(
   options: PinGateOptions,
   server: string,
-  tools: readonly T[],
-): Promise<T[]> {
+  tool: ToolLike,
+): Promise<boolean> {
   const { store, mode, log } = options;
-  const checks = await Promise.all(
-    tools.map((tool) =>
-      checkTool(store, server, tool).catch((err: unknown) => {
-        log.error({ err, server, tool: tool.name }, 'tool pin check failed; treated as changed');
-        return undefined;
-      }),
-    ),
-  );
-  return tools.filter((tool, i) => {
-    const check = checks[i];
-    if (check?.recorded === true && check.status === 'new') {
-      log.info({ server, tool: tool.name, pin: { hash: check.record.hash } }, 'tool pinned on first sight');
-    } else if (check?.recorded === true && check.status === 'changed') {
-      const pin = { hash: check.record.hash, pending: check.record.pending?.hash, mode };
-      log.warn({ server, tool: tool.name, pin }, 'tool definition changed since it was pinned');
-    }
-    return isListed(mode, check?.status ?? 'changed');
-  });
+  let check: PinCheck | undefined;
+  try {
+    check = await checkTool(store, server, tool);
+  } catch (err) {
+    log.error({ err, server, tool: tool.name }, 'tool pin check failed; treated as changed');
+    return isListed(mode, 'changed');
+  }
+  if (check.recorded && check.status === 'new') {
+    log.info({ server, tool: tool.name, pin: { hash: check.record.hash } }, 'tool pinned on first sight');
+  } else if (check.recorded && check.status === 'changed') {
+    const pin = { hash: check.record.hash, pending: check.record.pending?.hash, mode };
+    log.warn({ server, tool: tool.name, pin }, 'tool definition changed since it was pinned');
+  }
+  return isListed(mode, check.status);
 }
 
 /** The `--- / +++` diff of a changed pin, or undefined when it has no pending definition. */

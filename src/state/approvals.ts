@@ -137,10 +137,13 @@ export class ApprovalStore {
 
   /** Marks every pending record whose expiry has passed as expired; resolves to those records. */
   async expireDue(now: number = Date.now()): Promise<ApprovalRecord[]> {
+    const isDue = (r: ApprovalRecord) => r.status === 'pending' && r.expires_at <= now;
+    // Listing calls this; a write transaction (and its sync) is paid only when something is due.
+    if (!this.list({ status: 'pending' }).some(isDue)) return [];
     const expired = await this.#db.transaction(() => {
       const due: ApprovalRecord[] = [];
       for (const { value } of this.#db.getRange({})) {
-        if (value.status !== 'pending' || value.expires_at > now) continue;
+        if (!isDue(value)) continue;
         const record = expiredRecord(value, now);
         void this.#db.put(record.id, record);
         due.push(record);
