@@ -75,9 +75,9 @@ async function approve(
       deps.ask,
     )
     // An approval that cannot even be recorded is a refusal: fail closed.
-    .catch((err: unknown) => ({
+    .catch((err: unknown): ApprovalOutcome => ({
       id: '-',
-      decision: 'denied' as const,
+      decision: 'denied',
       reason: `approval failed: ${String(err)}`,
     }));
   if (outcome.decision === 'approved') {
