@@ -6,7 +6,9 @@ import { createPipeline, deferSinks, type Stage, type VerdictSink } from '../cor
 import type { Verdict } from '../core/verdict.js';
 import type { McpCheckpoints } from '../mcp/checkpoints.js';
 import type { PolicyHolder } from '../policy/holder.js';
+import { checkListedTool, pinStage } from '../outbound/pinning.js';
 import { rateLimitStage } from '../outbound/rate-limit.js';
+import type { PinStore } from '../state/pins.js';
 import { policyStage } from '../policy/stage.js';
 import { auditSink } from '../state/audit-sink.js';
 import type { Store } from '../state/store.js';
@@ -19,6 +21,7 @@ import type { Store } from '../state/store.js';
 export function buildCheckpoints(
   config: Config,
   store: Store,
+  pins: PinStore,
   policy: PolicyHolder,
   log: Logger,
 ): McpCheckpoints {
@@ -28,7 +31,9 @@ export function buildCheckpoints(
       decisionLog(log, 'info'),
     ]),
   ];
+  const pinning = config.pinning.enabled ? { store: pins, mode: config.pinning.mode } : undefined;
   const stages: Stage<McpEvent>[] = [
+    ...(pinning ? [pinStage(pinning)] : []),
     ...(config.limits.length > 0 ? [rateLimitStage(config.limits)] : []),
     policyStage({
       current: () => policy.current(),
@@ -52,6 +57,7 @@ export function buildCheckpoints(
     toolResult: checked,
     resource: checked,
     prompt: checked,
+    listedTool: pinning ? (server, tool) => checkListedTool({ ...pinning, log }, server, tool) : undefined,
   };
 }
 

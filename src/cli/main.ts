@@ -11,6 +11,8 @@ import { createAdminHandler } from '../admin/router.js';
 import { approvalRoutes } from '../admin/approval-routes.js';
 import { policyRoutes } from '../admin/policy-routes.js';
 import { registerApprovalCommands } from './approvals.js';
+import { registerPinCommands } from './pins.js';
+import { pinRoutes } from '../admin/pin-routes.js';
 import { adminToken, startRuntime } from './runtime.js';
 import { serverNameFor } from './server-name.js';
 
@@ -104,13 +106,15 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       }
     });
 
-  registerApprovalCommands(program, {
+  const storeCommands = {
     io,
     openStore: async (flags: CommonFlags) => openStore((await configFrom(flags)).data_dir),
     exit: (c: number) => {
       code = c;
     },
-  });
+  };
+  registerApprovalCommands(program, storeCommands);
+  registerPinCommands(program, storeCommands);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -128,7 +132,7 @@ async function serve(flags: CommonFlags & { host?: string; port?: number }, io: 
   const admin = adminToken(config);
   const front = await startHttpFront(rt.sessionDeps, {
     admin: createAdminHandler({
-      routes: [...policyRoutes(rt.policy), ...approvalRoutes(rt.approvalStore)],
+      routes: [...policyRoutes(rt.policy), ...approvalRoutes(rt.approvalStore), ...pinRoutes(rt.pins)],
       token: admin.token,
       maxBodyBytes: config.http.max_body_bytes,
     }),

@@ -17,8 +17,8 @@ export interface ConfigFlags {
 export interface PolicyToolingDeps {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
-  /** Receives the command's exit code: commander's action handlers cannot return one. */
-  readonly setExitCode: (code: number) => void;
+  /** Records the command's exit status (main's `code`): commander's action handlers cannot return one. */
+  readonly exit: (code: number) => void;
   /** The configuration for `--config`/`--data-dir`; by default the file, or the embedded defaults. */
   readonly loadConfig?: (flags: ConfigFlags) => Promise<Config>;
   /** Where relative FILES are resolved; the process's working directory by default. */
@@ -50,18 +50,24 @@ export function registerPolicyCommands(program: Command, deps: PolicyToolingDeps
     .description('Compile bundles (default: the configured policies.paths) and print every problem')
     .argument('[files...]', `bundle files; ${DEFAULT_BUNDLE} is the shipped bundle`)
     .option('-c, --config <file>', 'configuration file (for policies.paths); embedded defaults without it')
-    .action(async (files: string[], flags: ConfigFlags) => t.setExitCode(await checkCommand(files, flags, t)));
+    .action(async (files: string[], flags: ConfigFlags) => t.exit(await checkCommand(files, flags, t)));
   policy
     .command('test')
     .description('Run the tests written in bundles (tests:) and in the *.test.yaml beside them')
     .argument('[files...]', `bundle files; ${DEFAULT_BUNDLE} is the shipped bundle`)
     .option('-c, --config <file>', 'configuration file (policies.params, on_error, pipeline.default_action)')
-    .action(async (files: string[], flags: ConfigFlags) => t.setExitCode(await testCommand(files, flags, t)));
+    .action(async (files: string[], flags: ConfigFlags) => t.exit(await testCommand(files, flags, t)));
 }
 
 /** The bundles named on the command line, or else the configured ones. */
-export function bundleFiles(files: readonly string[], flags: ConfigFlags, config: Config, cwd: string): string[] {
-  if (files.length > 0) return files.map((f) => (f === DEFAULT_BUNDLE ? defaultBundlePath() : resolve(cwd, f)));
+export function bundleFiles(
+  files: readonly string[],
+  flags: ConfigFlags,
+  config: Config,
+  cwd: string,
+): string[] {
+  if (files.length > 0)
+    return files.map((f) => (f === DEFAULT_BUNDLE ? defaultBundlePath() : resolve(cwd, f)));
   const base = flags.config === undefined ? cwd : dirname(resolve(cwd, flags.config));
   return resolveBundlePaths(config.policies.paths, base);
 }
@@ -94,7 +100,9 @@ export async function loadOrReport(files: readonly string[], t: Tooling): Promis
     if (!isAgentwallError(err, ErrorCode.POLICY_COMPILE)) throw err;
     const errors = (err.data?.errors as string[] | undefined) ?? [err.message];
     for (const line of errors) t.err(shortenPaths(line, files, t.cwd));
-    t.err(`agentwall: ${ErrorCode.POLICY_COMPILE}: ${errors.length} ${errors.length === 1 ? 'problem' : 'problems'}`);
+    t.err(
+      `agentwall: ${ErrorCode.POLICY_COMPILE}: ${errors.length} ${errors.length === 1 ? 'problem' : 'problems'}`,
+    );
     return undefined;
   }
 }
@@ -110,9 +118,13 @@ async function checkCommand(args: readonly string[], flags: ConfigFlags, t: Tool
   const set = await loadOrReport(files, t);
   if (!set) return 1;
   for (const b of set.bundles) {
-    t.out(`${displayPath(b.file, t.cwd)}: ${plural(b.rules.length, 'rule')}, ${plural(b.tests.length, 'test')}`);
+    t.out(
+      `${displayPath(b.file, t.cwd)}: ${plural(b.rules.length, 'rule')}, ${plural(b.tests.length, 'test')}`,
+    );
   }
-  t.out(`ok: ${plural(set.rules.length, 'rule')} in ${plural(set.bundles.length, 'file')}, revision ${set.revision}`);
+  t.out(
+    `ok: ${plural(set.rules.length, 'rule')} in ${plural(set.bundles.length, 'file')}, revision ${set.revision}`,
+  );
   for (const kind of EVENT_KINDS) {
     const rules = set.rulesFor(kind);
     if (rules.length === 0) continue;
@@ -127,7 +139,9 @@ async function testCommand(args: readonly string[], flags: ConfigFlags, t: Tooli
   const files = withTestFiles(bundleFiles(args, flags, config, t.cwd));
   const set = await loadOrReport(files, t);
   if (!set) return 1;
-  const cases: TestCase[] = set.bundles.flatMap((b) => b.tests.map((test) => ({ file: b.file, test, params: b.testParams })));
+  const cases: TestCase[] = set.bundles.flatMap((b) =>
+    b.tests.map((test) => ({ file: b.file, test, params: b.testParams })),
+  );
   if (cases.length === 0) {
     t.err(`agentwall policy test: no tests in ${files.map((f) => displayPath(f, t.cwd)).join(', ')}`);
     return 1;
@@ -163,7 +177,8 @@ function printResults(cases: readonly TestCase[], results: readonly PolicyTestRe
     const expected = cases[i]?.test.expect.action;
     t.out(`      expected: ${expected ?? '?'}   actual: ${r.action}`);
     t.out(`      fired: ${r.fired.length > 0 ? r.fired.join(', ') : '(none)'}`);
-    for (const p of r.problems) if (p !== `expected action ${expected}, got ${r.action}`) t.out(`      - ${p}`);
+    for (const p of r.problems)
+      if (p !== `expected action ${expected}, got ${r.action}`) t.out(`      - ${p}`);
   });
 }
 

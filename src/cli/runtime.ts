@@ -9,6 +9,7 @@ import { PolicyHolder } from '../policy/holder.js';
 import { resolveBundlePaths } from '../policy/paths.js';
 import { createApprovalService } from '../outbound/approvals.js';
 import { ApprovalStore } from '../state/approvals.js';
+import { openPinStore, type PinStore } from '../state/pins.js';
 import { openStore, type Store } from '../state/store.js';
 import { buildCheckpoints } from './compose.js';
 import { createLogger } from './logger.js';
@@ -21,6 +22,7 @@ export interface Runtime {
   readonly policy: PolicyHolder;
   readonly approvals: ApprovalService;
   readonly approvalStore: ApprovalStore;
+  readonly pins: PinStore;
   /** What each front session needs. */
   readonly sessionDeps: FrontSessionDeps;
   close(): Promise<void>;
@@ -47,7 +49,8 @@ export async function startRuntime(config: Config): Promise<Runtime> {
     throw err;
   }
   if (config.policies.watch) policy.watch();
-  const checkpoints = buildCheckpoints(config, store, policy, log);
+  const pins = openPinStore(store.root);
+  const checkpoints = buildCheckpoints(config, store, pins, policy, log);
   const approvalStore = new ApprovalStore(store.root);
   const approvals = createApprovalService({ store: approvalStore, log });
   log.info(
@@ -61,6 +64,7 @@ export async function startRuntime(config: Config): Promise<Runtime> {
     policy,
     approvals,
     approvalStore,
+    pins,
     sessionDeps: {
       config,
       servers: config.servers,

@@ -121,6 +121,14 @@ export const configSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /** Tool pinning (rug-pull defence, docs/pinning.md). */
+    pinning: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** What a changed tool definition does until someone approves it. */
+        mode: z.enum(['block', 'require_approval', 'warn']).default('block'),
+      })
+      .prefault({}),
     /** Token-bucket rate limits on tool calls (see docs/policy.md, "Rate limits"). */
     limits: z
       .array(

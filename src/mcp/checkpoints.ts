@@ -1,3 +1,4 @@
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Pipeline } from '../core/pipeline.js';
 import type {
   PromptEvent,
@@ -15,4 +16,6 @@ export interface McpCheckpoints {
   readonly toolResult: Pipeline<ToolResultEvent>;
   readonly resource: Pipeline<ResourceEvent>;
   readonly prompt: Pipeline<PromptEvent>;
+  /** Pins a listed tool on first sight; false when its definition changed and it must be hidden. */
+  readonly listedTool?: ((server: string, tool: Tool) => Promise<boolean>) | undefined;
 }

@@ -104,30 +104,25 @@ export async function approvePin(
   options: { hash?: string; now?: number } = {},
 ): Promise<ApproveResult> {
   const now = options.now ?? Date.now();
+  const name = `${server}/${tool}`;
   return store.update(server, tool, (current): ApproveResult & { write?: PinRecord } => {
-    if (current === undefined) {
-      return { ok: false, code: 'PIN_NOT_FOUND', message: `no pin for tool "${tool}" of server "${server}"` };
-    }
+    if (current === undefined)
+      return refuse('PIN_NOT_FOUND', `no pin for tool "${tool}" of server "${server}"`);
     const { pending } = current;
-    if (pending === undefined) {
-      return {
-        ok: false,
-        code: 'PIN_NOT_CHANGED',
-        message: `${server}/${tool} has no pending change to approve`,
-      };
-    }
+    if (pending === undefined) return refuse('PIN_NOT_CHANGED', `${name} has no pending change to approve`);
     const wanted = options.hash?.toLowerCase();
     if (wanted !== undefined && (wanted.length < 8 || !pending.hash.startsWith(wanted))) {
-      return {
-        ok: false,
-        code: 'PIN_HASH_MISMATCH',
-        message: `the pending definition of ${server}/${tool} is ${pending.hash}, not ${options.hash} (review the diff again)`,
-      };
+      const message = `the pending definition of ${name} is ${pending.hash}, not ${options.hash} (review the diff again)`;
+      return refuse('PIN_HASH_MISMATCH', message);
     }
     const { pending: _pending, ...rest } = current;
     const record: PinRecord = { ...rest, ...pending, status: 'pinned', approved_at: now, approved_by: by };
     return { ok: true, record, write: record };
   });
+}
+
+function refuse(code: PinErrorCode, message: string): ApproveResult {
+  return { ok: false, code, message };
 }
 
 /** Whether `tools/list` shows the tool: only `block` hides a changed one. */

@@ -22,10 +22,14 @@ function percent(n: number, of: number): string {
 
 function summaryLine(r: ReplayResult): string {
   return (
-    `${r.events} tool calls replayed (${r.skipped} other records read). ` +
-    `Policy A reproduces the recorded action for ${r.matchesRecorded} of ${r.events} calls (${percent(r.matchesRecorded, r.events)}). ` +
-    `${r.changed} decisions change (${percent(r.changed, r.events)}).`
+    `${count(r.events, 'tool call')} replayed (${count(r.skipped, 'other record')} read). ` +
+    `Policy A reproduces the recorded action for ${r.matchesRecorded} of ${r.events} (${percent(r.matchesRecorded, r.events)}). ` +
+    `${count(r.changed, 'decision')} ${r.changed === 1 ? 'changes' : 'change'} (${percent(r.changed, r.events)}).`
   );
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 // ---- Markdown -------------------------------------------------------------------------------------
@@ -44,7 +48,11 @@ export function mdCell(text: string): string {
 }
 
 function mdTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => ' --- ').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ];
 }
 
 function mdExamples(examples: readonly ChangeExample[]): string[] {
@@ -86,12 +94,24 @@ export function renderMarkdown(r: ReplayResult, meta: ReportMeta): string {
     '',
   ];
   const transitions = Object.entries(r.transitions).sort((x, y) => y[1] - x[1]);
-  if (transitions.length > 0) lines.push(...mdTable(['change', 'events'], transitions.map(([k, n]) => [arrow(k), String(n)])), '');
+  if (transitions.length > 0)
+    lines.push(
+      ...mdTable(
+        ['change', 'events'],
+        transitions.map(([k, n]) => [arrow(k), String(n)]),
+      ),
+      '',
+    );
   lines.push('## Changes per rule', '');
   if (r.rules.length === 0) lines.push('No decision changes.', '');
   for (const rule of r.rules) lines.push(...mdRule(rule));
   lines.push('## Rule firing (enforce and shadow)', '');
-  lines.push(...mdTable(['rule', 'A', 'B', 'Δ'], r.firing.map((f) => [`\`${f.id}\``, String(f.a), String(f.b), signed(f.b - f.a)])));
+  lines.push(
+    ...mdTable(
+      ['rule', 'A', 'B', 'Δ'],
+      r.firing.map((f) => [`\`${f.id}\``, String(f.a), String(f.b), signed(f.b - f.a)]),
+    ),
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -130,7 +150,8 @@ function htmlTable(
   classes: Readonly<Record<number, string>> = {},
 ): string {
   const head = `<tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>`;
-  const cell = (c: string, i: number) => `<td${classes[i] === undefined ? '' : ` class="${classes[i]}"`}>${c}</td>`;
+  const cell = (c: string, i: number) =>
+    `<td${classes[i] === undefined ? '' : ` class="${classes[i]}"`}>${c}</td>`;
   const body = rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`);
   return `<table>${head}${body.join('')}</table>`;
 }
@@ -190,7 +211,13 @@ export function renderHtml(r: ReplayResult, meta: ReportMeta): string {
     `<div class="note"><strong>What replay cannot know</strong><ul>${REPLAY_LIMITATIONS.map((l) => `<li>${inlineCode(l)}</li>`).join('')}</ul></div>`,
     '<h2>Summary</h2>',
     `<p>${escapeHtml(summaryLine(r))}</p>`,
-    transitions.length === 0 ? '' : htmlTable(['change', 'events'], transitions.map(([k, n]) => [escapeHtml(arrow(k)), String(n)]), { 1: 'n' }),
+    transitions.length === 0
+      ? ''
+      : htmlTable(
+          ['change', 'events'],
+          transitions.map(([k, n]) => [escapeHtml(arrow(k)), String(n)]),
+          { 1: 'n' },
+        ),
     '<h2>Changes per rule</h2>',
     r.rules.length === 0 ? '<p>No decision changes.</p>' : barChart(r.rules),
     ...r.rules.map(htmlRule),

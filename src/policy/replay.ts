@@ -22,17 +22,32 @@ export const recordedEventSchema = z.looseObject({
   action: z.string(),
   detail: z.record(z.string(), z.unknown()).optional(),
 });
-export type RecordedEvent = z.output<typeof recordedEventSchema>;
+
+/** An audit record as replay reads it; `AuditRecord` (src/state/audit-log.ts) is one. */
+export interface RecordedEvent {
+  readonly seq?: number | undefined;
+  readonly time: number;
+  readonly event_id: string;
+  readonly kind: string;
+  readonly session: string;
+  readonly principal: string;
+  readonly server: string;
+  readonly subject: string;
+  readonly action: string;
+  readonly detail?: Readonly<Record<string, unknown>> | undefined;
+}
 
 /** What a replayed event cannot know, printed at the top of every report. */
 export const REPLAY_LIMITATIONS: readonly string[] = [
   'Session labels are not recorded in the audit log. `untrusted_content` is re-derived as the gate sets it: ' +
     'a recorded `tool_result` from a server not marked `trust: trusted` (in --config) taints its session; ' +
     'every other label (e.g. `injection_suspected`, `pii_seen`) is absent.',
-  'Signals are not recorded: every `signals.*` and `risk.score` is at its neutral default.',
-  "Principal roles and claims are not recorded: `principal.roles` is empty, `principal.claims` is {}.",
-  "`tool.description` is not recorded for calls: it is ''. `session.calls` and `session.counters` are rebuilt " +
+  'Signals are not recorded: every `signals.*` (including rate-limit tokens) and `risk.score` is at its neutral default.',
+  'Principal roles and claims are not recorded: `principal.roles` is empty, `principal.claims` is {}.',
+  '`tool.description` is not recorded for calls: it is empty. `session.calls` and `session.counters` are rebuilt ' +
     'from the recorded calls, in order, with the actions each policy gives; `now` is the recorded time.',
+  'Only the policy rules are replayed: what other stages decided (rate limits, `rate-limit:<id>`) is not, so ' +
+    'a recorded action such a stage made is not reproduced by policy A.',
 ];
 
 export interface ReplayOptions {
@@ -93,7 +108,15 @@ export async function replayDecisions(
   b: PolicySet,
   options: ReplayOptions,
 ): Promise<ReplayResult> {
-  const result: ReplayResult = { events: 0, skipped: 0, matchesRecorded: 0, changed: 0, transitions: {}, rules: [], firing: [] };
+  const result: ReplayResult = {
+    events: 0,
+    skipped: 0,
+    matchesRecorded: 0,
+    changed: 0,
+    transitions: {},
+    rules: [],
+    firing: [],
+  };
   const byRule = new Map<string, RuleChanges>();
   const fired = new Map<string, { a: number; b: number }>();
   const base = replayer(a, options);
@@ -117,7 +140,8 @@ export async function replayDecisions(
       result.changed += 1;
       const key = `${va.action}→${vb.action}`;
       result.transitions[key] = (result.transitions[key] ?? 0) + 1;
-      for (const id of causesOf(va, vb)) addChange(byRule, id, key, exampleOf(record, va.action, vb.action), options);
+      for (const id of causesOf(va, vb))
+        addChange(byRule, id, key, exampleOf(record, va.action, vb.action), options);
     }
   }
   result.rules.push(...[...byRule.values()].sort((x, y) => y.count - x.count || x.id.localeCompare(y.id)));
@@ -129,7 +153,9 @@ export async function replayDecisions(
 function replayer(set: PolicySet, options: ReplayOptions) {
   let now = 0;
   const pipeline = createPipeline<McpEvent>({
-    stages: [policyStage({ current: () => set, onError: options.onError, params: options.params, clock: () => now })],
+    stages: [
+      policyStage({ current: () => set, onError: options.onError, params: options.params, clock: () => now }),
+    ],
     defaultAction: options.defaultAction,
     onStageError: options.onStageError,
     sinks: [],
@@ -137,7 +163,8 @@ function replayer(set: PolicySet, options: ReplayOptions) {
   const sessions = new Map<string, Session>();
   const sessionOf = (record: RecordedEvent): Session => {
     let s = sessions.get(record.session);
-    if (!s) sessions.set(record.session, (s = createSession(record.session, principalOf(record), record.time)));
+    if (!s)
+      sessions.set(record.session, (s = createSession(record.session, principalOf(record), record.time)));
     return s;
   };
   return {
@@ -148,7 +175,12 @@ function replayer(set: PolicySet, options: ReplayOptions) {
       now = record.time;
       const event = toolCallOf(record, sessionOf(record));
       const verdict = await pipeline.evaluate(event);
-      recordCall(event.session, { server: event.server, tool: event.tool.name, action: verdict.action, time: event.time });
+      recordCall(event.session, {
+        server: event.server,
+        tool: event.tool.name,
+        action: verdict.action,
+        time: event.time,
+      });
       return verdict;
     },
   };
@@ -180,14 +212,21 @@ export function toolCallOf(record: RecordedEvent, session: Session): ToolCallEve
  */
 export function causesOf(a: Verdict, b: Verdict): string[] {
   const [stricter, other] = isMoreRestrictive(b.action, a.action) ? [b, a] : [a, b];
-  const decisive = (v: Verdict) => v.rules.filter((r) => r.mode === 'enforce' && r.action === v.action).map((r) => r.id);
+  const decisive = (v: Verdict) =>
+    v.rules.filter((r) => r.mode === 'enforce' && r.action === v.action).map((r) => r.id);
   const ids = decisive(stricter);
   if (ids.length > 0) return ids;
   const others = decisive(other);
   return others.length > 0 ? others : ['(default action)'];
 }
 
-function addChange(byRule: Map<string, RuleChanges>, id: string, key: string, example: ChangeExample, options: ReplayOptions) {
+function addChange(
+  byRule: Map<string, RuleChanges>,
+  id: string,
+  key: string,
+  example: ChangeExample,
+  options: ReplayOptions,
+) {
   let entry = byRule.get(id);
   if (!entry) byRule.set(id, (entry = { id, count: 0, transitions: {}, examples: [] }));
   entry.count += 1;

@@ -25,13 +25,22 @@ export function registerToolHandlers(ctx: SessionContext): void {
         req.params?.cursor,
       );
       const tools = (page.tools as Tool[] | undefined) ?? [];
-      const verdicts = await Promise.all(
-        tools.map((t) => {
+      const shown = await Promise.all(
+        tools.map(async (t) => {
           const target = ctx.naming.parseName(t.name);
-          return target ? visibilityOf(ctx, target.server, toolInfoOf(target.name, t)) : Promise.resolve(undefined);
+          if (!target) return true;
+          // Pins hash the upstream's own definition (its own name), as it was listed.
+          const pinned = ctx.checkpoints.listedTool;
+          if (
+            pinned &&
+            !(await pinned(target.server, ctx.tools.get(t.name) ?? { ...t, name: target.name }))
+          ) {
+            return false;
+          }
+          return isVisible(await visibilityOf(ctx, target.server, toolInfoOf(target.name, t)));
         }),
       );
-      return { ...page, tools: tools.filter((_t, i) => verdicts[i] === undefined || isVisible(verdicts[i])) };
+      return { ...page, tools: tools.filter((_t, i) => shown[i]) };
     }),
   );
 }
