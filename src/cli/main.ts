@@ -12,6 +12,8 @@ import { approvalRoutes } from '../admin/approval-routes.js';
 import { policyRoutes } from '../admin/policy-routes.js';
 import { registerApprovalCommands } from './approvals.js';
 import { registerPinCommands } from './pins.js';
+import { registerPolicyCommands } from './policy.js';
+import { registerAuditExport, registerReplayCommand } from './replay.js';
 import { pinRoutes } from '../admin/pin-routes.js';
 import { adminToken, startRuntime } from './runtime.js';
 import { serverNameFor } from './server-name.js';
@@ -115,6 +117,10 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   };
   registerApprovalCommands(program, storeCommands);
   registerPinCommands(program, storeCommands);
+  const tooling = { out: io.out, err: io.err, loadConfig: configFrom, exit: (c: number) => void (code = c) };
+  registerPolicyCommands(program, tooling);
+  registerReplayCommand(program, tooling);
+  registerAuditExport(audit, tooling);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

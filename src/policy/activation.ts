@@ -1,3 +1,4 @@
+import { celMap, type CelInput } from '@bufbuild/cel';
 import type { McpEvent } from '../core/events.js';
 import type { SignalValue } from '../core/verdict.js';
 
@@ -15,23 +16,34 @@ export const SIGNAL_DEFAULTS: Readonly<Record<string, SignalValue>> = {
   domain_score: 0,
 };
 
+/** Variables that cost real work to build; made only when some rule of the policy reads them. */
+export interface CostlyReads {
+  /** `session.calls`: the session's call history (up to 1000 records). */
+  readonly calls: boolean;
+  /** `event.args_text`: every string in the arguments. */
+  readonly argsText: boolean;
+}
+
+export const READ_EVERYTHING: CostlyReads = { calls: true, argsText: true };
+
 /**
- * The CEL variables for one event (docs/policy.md). Built once per event, shared by every rule;
- * the session's call history is materialised only if a rule reads it.
+ * The CEL variables for one event (docs/policy.md). Built once per event and shared by every rule;
+ * the costly ones only when a rule of the policy reads them (an absent one reads as empty).
  */
 export function activationOf(
   event: McpEvent,
   signals: Readonly<Record<string, SignalValue>>,
   now: number,
+  reads: CostlyReads = READ_EVERYTHING,
 ): Record<string, unknown> {
   const s = event.session;
   const session = {
     id: s.id,
     labels: [...s.labels],
     counters: Object.fromEntries(s.counters),
-    get calls() {
-      return s.calls.map((c) => ({ server: c.server, tool: c.tool, action: c.action, time: c.time }));
-    },
+    calls: reads.calls
+      ? s.calls.map((c) => ({ server: c.server, tool: c.tool, action: c.action, time: c.time }))
+      : [],
   };
   const merged = { ...SIGNAL_DEFAULTS, ...signals };
   const vars: Record<string, unknown> = {
@@ -49,14 +61,12 @@ export function activationOf(
     case 'tool_call':
       vars.args = event.args;
       vars.tool = toolVars(event.server, event.tool);
+      // Every string in the arguments, joined by newlines: for patterns that may be anywhere.
       vars.event = {
         id: event.id,
         kind: event.kind,
         server: event.server,
-        /** Every string in the arguments, joined by newlines: for patterns that may be anywhere. */
-        get args_text() {
-          return stringsOf(event.args).join('\n');
-        },
+        args_text: reads.argsText ? stringsOf(event.args).join('\n') : '',
       };
       break;
     case 'tools_list':
@@ -112,4 +122,20 @@ function stringsOf(value: unknown, depth = 0, out: string[] = []): string[] {
     for (const v of Array.isArray(value) ? value : Object.values(value)) stringsOf(v, depth + 1, out);
   }
   return out;
+}
+
+/**
+ * Converts the top-level variables to CEL maps once per event: @bufbuild/cel would otherwise convert a
+ * plain object again for every rule that reads it (nested values are converted when read).
+ */
+export function toCel(vars: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(vars)) {
+    out[k] = isPlainObject(v) ? celMap(new Map(Object.entries(v) as [string, CelInput][])) : v;
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 }

@@ -1,5 +1,6 @@
 import { celEnv, isCelError, parse, plan, type CelEnv } from '@bufbuild/cel';
 import type { Expr } from '@bufbuild/cel-spec/cel/expr/syntax_pb.js';
+import { RE2JS } from '@bufbuild/re2';
 import type { Action } from '../core/verdict.js';
 import { policyFunctions } from './functions.js';
 import type { EventKindName, RuleSpec } from './rule-spec.js';
@@ -50,9 +51,27 @@ export class RuleCompileError extends Error {
   }
 }
 
-/** One environment for every rule: CEL's standard library, strings, and agentwall's functions. */
+/** Compiled patterns kept per environment (a policy uses a handful; the bound only guards misuse). */
+const MAX_PATTERNS = 1024;
+
+/**
+ * One environment for every rule: CEL's standard library, strings, and agentwall's functions.
+ * `matches()` runs on RE2 (linear time: an argument cannot make a rule a ReDoS) and its patterns are
+ * compiled once — @bufbuild/cel 0.6 would otherwise recompile the pattern on every evaluation.
+ */
 export function createPolicyEnv(): CelEnv {
-  return celEnv({ funcs: policyFunctions() });
+  const compiled = new Map<string, { test(text: string): boolean }>();
+  const re2 = {
+    compile(pattern: string) {
+      let m = compiled.get(pattern);
+      if (!m) {
+        if (compiled.size >= MAX_PATTERNS) compiled.clear();
+        compiled.set(pattern, (m = RE2JS.compile(pattern)));
+      }
+      return m;
+    },
+  };
+  return celEnv({ funcs: policyFunctions(), re2 });
 }
 
 /**

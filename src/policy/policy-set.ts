@@ -5,6 +5,7 @@ import { AgentwallError, ErrorCode } from '../core/errors.js';
 import type { FiredRule } from '../core/verdict.js';
 import { formatIssues } from '../config/load.js';
 import { compileRule, createPolicyEnv, RuleCompileError, type CompiledRule } from './compile.js';
+import type { CostlyReads } from './activation.js';
 import { bundleSchema, type EventKindName, type PolicyTest } from './rule-spec.js';
 
 export interface LoadedBundle {
@@ -20,6 +21,8 @@ export interface PolicySet {
   readonly revision: string;
   readonly bundles: readonly LoadedBundle[];
   readonly rules: readonly CompiledRule[];
+  /** Which costly variables some rule reads (so events build only those). */
+  readonly reads: CostlyReads;
   rulesFor(kind: EventKindName): readonly CompiledRule[];
 }
 
@@ -73,7 +76,12 @@ export function buildPolicySet(bundles: readonly LoadedBundle[], revision: strin
       list.push(r);
     }
   }
-  return { revision, bundles, rules, rulesFor: (kind) => byKind.get(kind) ?? [] };
+  // A textual check is conservative: a rule that merely mentions `calls` gets the history.
+  const reads = {
+    calls: rules.some((r) => /\bcalls\b/.test(r.when)),
+    argsText: rules.some((r) => /\bargs_text\b/.test(r.when)),
+  };
+  return { revision, bundles, rules, reads, rulesFor: (kind) => byKind.get(kind) ?? [] };
 }
 
 function compileBundle(

@@ -46,7 +46,7 @@ export const REPLAY_LIMITATIONS: readonly string[] = [
   'Principal roles and claims are not recorded: `principal.roles` is empty, `principal.claims` is {}.',
   '`tool.description` is not recorded for calls: it is empty. `session.calls` and `session.counters` are rebuilt ' +
     'from the recorded calls, in order, with the actions each policy gives; `now` is the recorded time.',
-  'Only the policy rules are replayed: what other stages decided (rate limits, `rate-limit:<id>`) is not, so ' +
+  'Only the policy rules are replayed: what other stages decided (rate limits, `rate-limit:<id>`; tool pinning) is not, so ' +
     'a recorded action such a stage made is not reproduced by policy A.',
 ];
 

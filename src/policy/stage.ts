@@ -1,6 +1,6 @@
 import type { McpEvent } from '../core/events.js';
 import type { Stage } from '../core/pipeline.js';
-import { activationOf } from './activation.js';
+import { activationOf, toCel } from './activation.js';
 import { evaluateRules, type PolicySet } from './policy-set.js';
 
 export interface PolicyStageOptions {
@@ -21,9 +21,10 @@ export function policyStage(options: PolicyStageOptions): Stage<McpEvent> {
       const set = options.current();
       const rules = set.rulesFor(ctx.event.kind);
       if (rules.length === 0) return;
-      const vars = activationOf(ctx.event, ctx.signals, clock());
+      const vars = activationOf(ctx.event, ctx.signals, clock(), set.reads);
       vars.params = options.params;
-      for (const fired of evaluateRules(set, ctx.event.kind, vars, options.onError)) ctx.fired.push(fired);
+      for (const fired of evaluateRules(set, ctx.event.kind, toCel(vars), options.onError))
+        ctx.fired.push(fired);
     },
   };
 }
