@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Readable, Writable } from 'node:stream';
 import type { Principal } from '../core/session.js';
 import { openFrontSession, type FrontSession, type FrontSessionDeps } from './front-session.js';
 import { HeldTransport } from './held-transport.js';
+import { LineTransport } from './stdio-transport.js';
 
 export interface StdioFront {
   /** Resolves when the client closes stdin or the session ends. */
@@ -20,7 +20,7 @@ export async function startStdioFront(
   principal: Principal,
   io: { stdin: Readable; stdout: Writable } = { stdin: process.stdin, stdout: process.stdout },
 ): Promise<StdioFront> {
-  const transport = new StdioServerTransport(io.stdin, io.stdout);
+  const transport = new LineTransport(io.stdin, io.stdout);
   let front: FrontSession | undefined;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
@@ -41,7 +41,6 @@ export async function startStdioFront(
   };
   // Set on the held transport: the SDK's Server chains this handler when it connects.
   held.onclose = () => void close();
-  io.stdin.once('end', () => void close());
   await transport.start();
   return { closed, close };
 }
