@@ -54,10 +54,13 @@ export const targets: readonly Target[] = [
     name: 'agentwall-stdio',
     unavailable: agentwallUnavailable,
     command: (workDir) => [
-      ...[node, agentwall, 'mcp', '--data-dir', path.join(workDir, 'agentwall-stdio-data')],
-      ...['--', node, ...everything],
+      ...[node, agentwall, 'mcp', '--config', agentwallConfigFile(workDir)],
+      ...['--data-dir', path.join(workDir, 'agentwall-stdio-data')],
     ],
-    connect: (context, command) => connectStdio('agentwall-stdio', command, context),
+    connect: async (context, command) => {
+      await writeAgentwallConfig(context.workDir);
+      return connectStdio('agentwall-stdio', command, context);
+    },
   },
   {
     name: 'agentwall-http',
@@ -82,15 +85,24 @@ export const targets: readonly Target[] = [
 
 const agentwallConfigFile = (workDir: string): string => path.join(workDir, 'agentwall.yaml');
 
-/** One stdio server, so agentwall does not prefix tool names and the tool is still `echo`. */
-async function connectAgentwallHttp(context: TargetContext, command: readonly string[]): Promise<Client> {
+/**
+ * One stdio server, so agentwall does not prefix tool names and the tool is still `echo`. The shipped
+ * default policy, pins and audit are all on (what a user gets); only the per-session call budget is
+ * raised, since a benchmark session makes more calls than the default allows.
+ */
+async function writeAgentwallConfig(workDir: string): Promise<void> {
   await writeFile(
-    agentwallConfigFile(context.workDir),
+    agentwallConfigFile(workDir),
     stringify({
       listen: { host: '127.0.0.1', port: 0 },
       servers: { everything: { command: node, args: everything, trust: 'trusted' } },
+      policies: { params: { max_calls_per_session: 1_000_000 } },
     }),
   );
+}
+
+async function connectAgentwallHttp(context: TargetContext, command: readonly string[]): Promise<Client> {
+  await writeAgentwallConfig(context.workDir);
   const service = startService({
     name: 'agentwall serve',
     command,

@@ -76,9 +76,9 @@ export function buildPolicySet(bundles: readonly LoadedBundle[], revision: strin
       list.push(r);
     }
   }
-  // A textual check is conservative: a rule that merely mentions `calls` gets the history.
+  // A textual check, conservative for the ways a rule can reach them (`session.calls`, `session["calls"]`).
   const reads = {
-    calls: rules.some((r) => /\bcalls\b/.test(r.when)),
+    calls: rules.some((r) => /\bsession\s*(\.\s*calls\b|\[)/.test(r.when)),
     argsText: rules.some((r) => /\bargs_text\b/.test(r.when)),
   };
   return { revision, bundles, rules, reads, rulesFor: (kind) => byKind.get(kind) ?? [] };

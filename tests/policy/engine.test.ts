@@ -142,3 +142,35 @@ describe('deciding', () => {
     expect(urlHost('http://[::1]:80/')).toBe('::1');
   });
 });
+
+describe('costly variables', () => {
+  it('builds the call history only for policies that read it', async () => {
+    const counting = await loadPolicySet([
+      bundle('rules:\n  - { id: c, on: tool_call, when: "session.counters.calls > 5", action: deny }\n'),
+    ]);
+    expect(counting.reads).toEqual({ calls: false, argsText: false });
+    const history = await loadPolicySet([
+      bundle(
+        'rules:\n  - { id: h, on: tool_call, when: "session.calls.exists(c, c.tool == \\"x\\")", action: deny }\n',
+      ),
+    ]);
+    expect(history.reads.calls).toBe(true);
+    const text = await loadPolicySet([
+      bundle(
+        'rules:\n  - { id: t, on: tool_call, when: "event.args_text.contains(\\"k\\")", action: deny }\n',
+      ),
+    ]);
+    expect(text.reads.argsText).toBe(true);
+  });
+
+  it('gives rules that read the history the calls made so far', async () => {
+    const r = await decide(
+      '  - { id: h, on: tool_call, when: "session.calls.exists(c, c.tool == \\"rm\\")", action: deny }',
+      {
+        tool: { name: 'ls' },
+        session: { calls: [{ server: 's', tool: 'rm' }] },
+      },
+    );
+    expect(r.action).toBe('deny');
+  });
+});
