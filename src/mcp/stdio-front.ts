@@ -34,11 +34,14 @@ export async function startStdioFront(
       },
     );
   });
-  const close = async () => {
-    await front?.close();
-    await transport.close().catch(() => undefined);
-    resolveClosed();
-  };
+  let closing: Promise<void> | undefined;
+  // Idempotent: the transport's close calls back into this, and shutdown can arrive from several sides.
+  const close = () =>
+    (closing ??= (async () => {
+      await front?.close();
+      await transport.close().catch(() => undefined);
+      resolveClosed();
+    })());
   // Set on the held transport: the SDK's Server chains this handler when it connects.
   held.onclose = () => void close();
   await transport.start();

@@ -8,6 +8,11 @@ describe('serverNameFor', () => {
     [['uvx', 'mcp-server-fetch'], 'mcp-server-fetch'],
     [['node', '/opt/servers/weather.js'], 'weather'],
     [['/usr/local/bin/my server'], 'my-server'],
+    [
+      ['node', 'node_modules/@modelcontextprotocol/server-everything/dist/index.js', 'stdio'],
+      'server-everything',
+    ],
+    [['python3', '/srv/weather/src/main.py'], 'weather'],
     [['npx'], 'upstream'],
   ])('%j → %s', (command, name) => {
     expect(serverNameFor(command)).toBe(name);

@@ -12,7 +12,11 @@ import { AGENTWALL_BIN, REPO_ROOT, assertBuilt } from './paths.js';
 const LISTENING = /agentwall listening on (http:\/\/[^\s"',]+)/;
 const START_TIMEOUT_MS = 60_000;
 
-export async function writeConfig(dir: string, config: ConfigInput, name = 'agentwall.yaml'): Promise<string> {
+export async function writeConfig(
+  dir: string,
+  config: ConfigInput,
+  name = 'agentwall.yaml',
+): Promise<string> {
   const file = join(dir, name);
   await writeFile(file, stringify(config));
   return file;

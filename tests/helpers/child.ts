@@ -2,6 +2,7 @@
 // also stops whatever it spawned (agentwall's upstream servers) and nothing outlives the test.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { EventLog } from './event-log.js';
@@ -50,15 +51,16 @@ async function exited(child: ChildProcess, timeoutMs: number): Promise<boolean> 
   }
 }
 
+/** `stdin: true` keeps a pipe to the child's stdin (`child.stdin`), for speaking a protocol on it. */
 export function startChild(
   command: string,
   args: readonly string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv },
+  options: { cwd: string; env?: NodeJS.ProcessEnv; stdin?: boolean },
 ): Running {
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     detached: true,
   });
   const stdout = linesOf(child.stdout);
@@ -78,7 +80,11 @@ export function startChild(
 }
 
 /** Resolves with the first stdout line matching `pattern`; rejects if the child exits first. */
-export async function waitForStdout(running: Running, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+export async function waitForStdout(
+  running: Running,
+  pattern: RegExp,
+  timeoutMs: number,
+): Promise<RegExpExecArray> {
   const exit = once(running.child, 'exit').then(([code, signal]) => {
     throw new Error(
       `exited (code ${String(code)}, signal ${String(signal)}) before printing ${pattern}\n` +
@@ -123,4 +129,65 @@ export async function runToEnd(
   await closed;
   killGroup(child, 'SIGKILL');
   return { code: child.exitCode, stdout, stderr };
+}
+
+/** A process as /proc saw it; the start time tells it apart from a later process given the same pid. */
+export interface ProcessId {
+  readonly pid: number;
+  readonly startTime: string;
+}
+
+/** PPID and start time from /proc/PID/stat ("PID (comm) STATE PPID …"; comm may contain spaces). */
+function statOf(pid: number | string): { ppid: number; startTime: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After comm: state(0) ppid(1) … starttime is field 22 of the whole line, index 19 here.
+    return { ppid: Number(fields[1]), startTime: fields[19] ?? '' };
+  } catch {
+    return undefined; // ended while we looked, or no /proc
+  }
+}
+
+/**
+ * Every process below `pid` (Linux /proc; empty elsewhere). Used to find the upstream servers of an
+ * agentwall that the SDK's StdioClientTransport spawned, which share the test runner's process group.
+ */
+export function descendantsOf(pid: number): ProcessId[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+  const children = new Map<number, ProcessId[]>();
+  for (const e of entries) {
+    const stat = statOf(e);
+    if (stat)
+      children.set(stat.ppid, [
+        ...(children.get(stat.ppid) ?? []),
+        { pid: Number(e), startTime: stat.startTime },
+      ]);
+  }
+  const found: ProcessId[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift() as number) ?? []) {
+      found.push(child);
+      queue.push(child.pid);
+    }
+  }
+  return found;
+}
+
+/** SIGKILL to each of these processes that is still running (same pid and start time). */
+export function killLeftovers(processes: readonly ProcessId[]): void {
+  for (const p of processes) {
+    if (statOf(p.pid)?.startTime !== p.startTime) continue;
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
 }

@@ -24,7 +24,11 @@ export function crashyServer(): ServerEntry {
 }
 
 /** The direct command line of an entry, for talking to the server without agentwall in between. */
-export function commandOf(entry: ServerEntry): { command: string; args: string[]; env: Record<string, string> } {
+export function commandOf(entry: ServerEntry): {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+} {
   if (entry.command === undefined) throw new Error('not a stdio server entry');
   return { command: entry.command, args: [...(entry.args ?? [])], env: { ...(entry.env ?? {}) } };
 }

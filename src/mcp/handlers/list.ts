@@ -17,7 +17,8 @@ export interface ListSpec<T> {
 /**
  * One page of a listing that spans every upstream in configuration order. The cursor names the server
  * and carries that server's own cursor, so each upstream paginates as it likes and a page never mixes
- * two servers. Empty pages are skipped; an unavailable upstream is left out and logged.
+ * two servers. Empty pages are skipped while agentwall can tell (the last page may be empty when the
+ * remaining servers turn out to have nothing: MCP allows that); an unavailable upstream is left out.
  */
 export async function listAcross<T>(
   ctx: SessionContext,

@@ -11,6 +11,7 @@ import type { PromptEvent } from '../../core/events.js';
 import { trackInflight, upstreamFor, type SessionContext } from '../session-context.js';
 import { forwardOptions } from './forward.js';
 import { listAcross } from './list.js';
+import { publicContent } from '../content-uris.js';
 
 export function registerPromptHandlers(ctx: SessionContext): void {
   ctx.server.setRequestHandler(
@@ -73,7 +74,14 @@ export function registerPromptHandlers(ctx: SessionContext): void {
           },
         );
       }
-      return result;
+      if (!ctx.naming.isPrefixed) return result;
+      return {
+        ...result,
+        messages: result.messages.map((m) => ({
+          ...m,
+          content: publicContent(ctx.naming, target.server, [m.content])[0] ?? m.content,
+        })),
+      };
     }),
   );
 }

@@ -8,6 +8,7 @@ import { toMcpError } from '../errors.js';
 import type { RawOutcome } from '../raw-calls.js';
 import { enforceCall } from '../../outbound/gate.js';
 import { trackInflight, type SessionContext } from '../session-context.js';
+import { publicContent } from '../content-uris.js';
 import { toolInfoOf } from './tools.js';
 import { isVisible, visibilityOf } from './visibility.js';
 
@@ -127,7 +128,12 @@ async function gateToolCall(ctx: SessionContext, req: JSONRPCRequest): Promise<R
   // Content from a server that is not trusted taints the session (DESIGN.md, "Sessions and taint").
   if (upstream.trust === 'untrusted') ctx.session.labels.add('untrusted_content');
   const resultVerdict = await ctx.checkpoints.toolResult.evaluate(inbound);
-  if (isPassing(resultVerdict)) return { result };
+  if (isPassing(resultVerdict)) {
+    const content = Array.isArray(result.content)
+      ? publicContent(ctx.naming, target.server, result.content)
+      : result.content;
+    return { result: content === result.content ? result : { ...result, content } };
+  }
   const rules = resultVerdict.rules
     .filter((r) => r.mode === 'enforce' && r.action === resultVerdict.action)
     .map((r) => r.id);
