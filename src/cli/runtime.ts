@@ -72,6 +72,7 @@ export async function startRuntime(config: Config): Promise<Runtime> {
       log,
       approvals,
       revision: () => policy.current().revision,
+      shield: [store.path],
     },
     async close() {
       policy.close();

@@ -39,6 +39,8 @@ export interface FrontSessionDeps {
   readonly approvals?: ApprovalService | undefined;
   /** The policy revision in force. */
   readonly revision: () => string;
+  /** agentwall's own files, which spawned upstreams must not inherit descriptors to. */
+  readonly shield: readonly string[];
 }
 
 export interface FrontSession {
@@ -77,6 +79,7 @@ export async function openFrontSession(
         restartInitialDelayMs: deps.config.upstreams.restart_initial_delay,
         restartMaxDelayMs: deps.config.upstreams.restart_max_delay,
         connectTimeoutMs: deps.config.upstreams.connect_timeout,
+        shield: deps.shield,
         onRequest: (request, signal) => relayRequest(ref.ctx, name, request, signal),
         onNotification: (n) => relayNotification(ref.ctx, name, n),
         onRestarted: () => announceListsChanged(ref.ctx, name),

@@ -19,14 +19,20 @@ export class LineTransport implements Transport {
 
   readonly #in: Readable;
   readonly #out: Writable;
+  readonly #answerBadInput: boolean;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   #skipping = false;
   #closed = false;
 
-  constructor(input: Readable, output: Writable) {
+  /**
+   * `answerBadInput`: reply to a bad line with a JSON-RPC error (the front, facing a client); false
+   * reports it through `onerror` instead (facing an upstream, which must not be sent replies to noise).
+   */
+  constructor(input: Readable, output: Writable, options: { answerBadInput?: boolean } = {}) {
     this.#in = input;
     this.#out = output;
+    this.#answerBadInput = options.answerBadInput ?? true;
   }
 
   start(): Promise<void> {
@@ -38,8 +44,11 @@ export class LineTransport implements Transport {
 
   send(message: JSONRPCMessage): Promise<void> {
     if (this.#closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      if (this.#out.write(`${JSON.stringify(message)}\n`)) resolve();
+    return new Promise((resolve, reject) => {
+      const ok = this.#out.write(`${JSON.stringify(message)}\n`, (err) => {
+        if (err) reject(err);
+      });
+      if (ok) resolve();
       else this.#out.once('drain', resolve);
     });
   }
@@ -102,6 +111,10 @@ export class LineTransport implements Transport {
   }
 
   #reply(id: string | number | null, code: number, message: string): void {
+    if (!this.#answerBadInput) {
+      this.onerror?.(new Error(`bad message from the peer: ${message}`));
+      return;
+    }
     void this.send({ jsonrpc: '2.0', id, error: { code, message } } as unknown as JSONRPCMessage);
   }
 }

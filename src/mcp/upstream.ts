@@ -1,5 +1,5 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
@@ -14,9 +14,8 @@ import {
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { AgentwallError, ErrorCode, isAgentwallError } from '../core/errors.js';
+import { ChildTransport } from './child-transport.js';
 import { RawCalls, type RawOutcome } from './raw-calls.js';
 import type { ServerConfig } from '../config/schema.js';
 
@@ -48,6 +47,8 @@ export interface UpstreamOptions {
   readonly restartInitialDelayMs: number;
   readonly restartMaxDelayMs: number;
   readonly connectTimeoutMs: number;
+  /** Files a spawned server must not inherit descriptors to (see ChildTransport). */
+  readonly shield: readonly string[];
   /** Relays a server→client request (sampling, elicitation, roots) to the front client. */
   readonly onRequest: (request: Request, signal: AbortSignal) => Promise<Result>;
   /** Relays a notification (list changes, logging, resource updates) to the front client. */
@@ -263,21 +264,16 @@ export class Upstream {
         requestInit: { headers: { ...c.headers } },
       });
     }
-    const t = new StdioClientTransport({
+    return new ChildTransport({
       command: c.command ?? '',
-      args: [...c.args],
+      args: c.args,
       // The SDK's default environment (PATH, HOME, …) and nothing else of ours: no secrets leak to servers.
       env: { ...getDefaultEnvironment(), ...c.env },
-      ...(c.cwd === undefined ? {} : { cwd: c.cwd }),
-      stderr: 'pipe',
-    });
-    const stderr = t.stderr as Readable | null;
-    if (stderr) {
-      createInterface({ input: stderr }).on('line', (line) =>
+      cwd: c.cwd,
+      shield: this.#o.shield,
+      onStderrLine: (line) =>
         this.#o.log.info({ server: this.name, upstream_stderr: line }, 'upstream stderr'),
-      );
-    }
-    return t;
+    });
   }
 
   #onClosed(client: Client): void {
