@@ -1,6 +1,6 @@
+import type { DataFlags, StoreCommandDeps } from './store-commands.js';
 import { userInfo } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { RootDatabase } from 'lmdb';
 import {
   APPROVAL_STATUSES,
   ApprovalStore,
@@ -9,22 +9,8 @@ import {
   type Decision,
 } from '../state/approvals.js';
 
-/** The flags every approvals command takes to find the data file, as `audit verify` does. */
-export interface DataFlags {
-  config?: string;
-  dataDir?: string;
-}
-
-/** The same shape as `registerPinCommands`' deps, so main.ts can hand both one object. */
-export interface ApprovalCliDeps {
-  readonly io: { readonly out: (line: string) => void; readonly err: (line: string) => void };
-  /** Opens the data store that the flags name (`configFrom(flags)` then `openStore(config.data_dir)`). */
-  readonly openStore: (flags: DataFlags) => Promise<{ readonly root: RootDatabase; close(): Promise<void> }>;
-  /** Records the command's exit status (main's `code`). */
-  readonly exit: (code: number) => void;
-  /** Recorded as `decided_by: cli:<user>`; the OS user by default. */
-  readonly user?: string;
-}
+export type { DataFlags } from './store-commands.js';
+export type ApprovalCliDeps = StoreCommandDeps;
 
 /** `agentwall approvals list|show|approve|deny`: decide held tool calls from a shell. */
 export function registerApprovalCommands(program: Command, deps: ApprovalCliDeps): void {

@@ -1,24 +1,11 @@
+import type { DataFlags, StoreCommandDeps } from './store-commands.js';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import type { RootDatabase } from 'lmdb';
 import { approvePin, pinDiff } from '../outbound/pinning.js';
 import { openPinStore, type PinRecord, type PinStore } from '../state/pins.js';
 
-interface StoreFlags {
-  config?: string;
-  dataDir?: string;
-}
-
-/** The same shape as `ApprovalCliDeps` (src/cli/approvals.ts), so main.ts can hand both one object. */
-export interface PinCommandDeps {
-  readonly io: { readonly out: (line: string) => void; readonly err: (line: string) => void };
-  /** Opens the data file that `--config` / `--data-dir` name, as `audit verify` does. */
-  readonly openStore: (flags: StoreFlags) => Promise<{ readonly root: RootDatabase; close(): Promise<void> }>;
-  /** Records the exit status of the command that ran (main's `code`). */
-  readonly exit: (code: number) => void;
-  /** Recorded as `approved_by: cli:<user>`; the OS user by default. */
-  readonly user?: string;
-}
+export type PinCommandDeps = StoreCommandDeps;
+type StoreFlags = DataFlags;
 
 /** `agentwall pins list|diff|approve` (docs/pinning.md). */
 export function registerPinCommands(program: Command, deps: PinCommandDeps): void {

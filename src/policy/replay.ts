@@ -1,3 +1,4 @@
+import type { AuditEntry } from '../state/audit-log.js';
 import { z } from 'zod';
 import type { McpEvent, ToolCallEvent } from '../core/events.js';
 import { createPipeline } from '../core/pipeline.js';
@@ -24,18 +25,10 @@ export const recordedEventSchema = z.looseObject({
 });
 
 /** An audit record as replay reads it; `AuditRecord` (src/state/audit-log.ts) is one. */
-export interface RecordedEvent {
-  readonly seq?: number | undefined;
-  readonly time: number;
-  readonly event_id: string;
-  readonly kind: string;
-  readonly session: string;
-  readonly principal: string;
-  readonly server: string;
-  readonly subject: string;
-  readonly action: string;
-  readonly detail?: Readonly<Record<string, unknown>> | undefined;
-}
+export type RecordedEvent = Pick<
+  AuditEntry,
+  'time' | 'event_id' | 'kind' | 'session' | 'principal' | 'server' | 'subject' | 'action' | 'detail'
+> & { readonly seq?: number | undefined };
 
 /** What a replayed event cannot know, printed at the top of every report. */
 export const REPLAY_LIMITATIONS: readonly string[] = [
