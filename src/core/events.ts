@@ -26,6 +26,8 @@ export interface ToolInfo {
   readonly name: string;
   readonly description?: string;
   readonly annotations?: Readonly<Record<string, unknown>>;
+  /** SHA-256 of the canonical input and output schemas, when the tool was listed. */
+  readonly schemaHash?: string;
 }
 
 export interface ToolCallEvent extends EventBase {

@@ -1,5 +1,5 @@
 import { celMap, type CelInput } from '@bufbuild/cel';
-import type { McpEvent } from '../core/events.js';
+import type { McpEvent, ToolInfo } from '../core/events.js';
 import type { SignalValue } from '../core/verdict.js';
 
 /**
@@ -87,15 +87,13 @@ export function activationOf(
   return vars;
 }
 
-function toolVars(
-  server: string,
-  tool: { name: string; description?: string; annotations?: Readonly<Record<string, unknown>> },
-) {
+function toolVars(server: string, tool: ToolInfo) {
   return {
     name: tool.name,
     server,
     description: tool.description ?? '',
     annotations: tool.annotations ?? {},
+    schema_hash: tool.schemaHash ?? '',
   };
 }
 

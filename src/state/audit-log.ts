@@ -156,3 +156,10 @@ export function hashRecord(body: object): string {
     .update(canonicalize(body) ?? '')
     .digest('hex');
 }
+
+/** SHA-256 (hex) of a value's RFC 8785 canonical JSON: the same bytes wherever the keys were ordered. */
+export function sha256Canonical(value: unknown): string {
+  return createHash('sha256')
+    .update(canonicalize(value) ?? '')
+    .digest('hex');
+}

@@ -27,6 +27,8 @@ rules:
   - { id: hold-briefly, on: tool_call, when: 'tool.name == "write_file" && args.path.endsWith("expire.txt")', action: require_approval, approval: { timeout: 300ms } }
   - { id: watch-sums, on: tool_call, when: 'tool.name == "get-sum"', action: deny, mode: shadow }
   - { id: hide-image, on: tools_list, when: 'tool.name == "get-tiny-image"', action: deny }
+  - { id: note-echo, on: tool_call, when: 'tool.name == "echo" && args.message == "noted" && tool.schema_hash.size() == 64', action: annotate }
+  - { id: quarantine-echo, on: tool_call, when: 'tool.name == "echo" && args.message == "isolate"', action: quarantine }
 `;
 
 let dir: TempDir;
@@ -77,6 +79,17 @@ function admin(path: string, init: RequestInit = {}, token = ADMIN_TOKEN) {
   });
 }
 
+async function listAll(): Promise<string[]> {
+  const names: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.client.listTools(cursor === undefined ? {} : { cursor });
+    names.push(...page.tools.map((t) => t.name));
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return names;
+}
+
 /** Resolves with the id of the next approval agentwall holds (it logs each one). */
 function nextApprovalId(): Promise<string> {
   const mark = serve.stderr.mark();
@@ -93,6 +106,14 @@ describe('the outbound gate', () => {
     expect(textOf(r)).toContain('forbidden words');
     expect(textOf(r)).not.toContain('Echo:');
     expect(textOf(await call('everything__echo', { message: 'fine' }))).toBe('Echo: fine');
+  });
+
+  it('passes an annotated call, and refuses a quarantined one (quarantine is for content, not calls)', async () => {
+    await listAll(); // so the gate knows the tool's schema hash
+    expect(textOf(await call('everything__echo', { message: 'noted' }))).toBe('Echo: noted');
+    const q = await call('everything__echo', { message: 'isolate' });
+    expect(q.isError).toBe(true);
+    expect(textOf(q)).toContain('quarantine-echo');
   });
 
   it('lets deny win over redact when both fire', async () => {
@@ -178,13 +199,7 @@ describe('the outbound gate', () => {
   });
 
   it('hides tools that tools_list rules hide, and refuses them by name', async () => {
-    const names: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await client.client.listTools(cursor === undefined ? {} : { cursor });
-      names.push(...page.tools.map((t) => t.name));
-      cursor = page.nextCursor;
-    } while (cursor !== undefined);
+    const names = await listAll();
     expect(names).toContain('everything__echo');
     expect(names).not.toContain('everything__get-tiny-image');
     const r = await call('everything__get-tiny-image', {});
@@ -232,6 +247,8 @@ describe('the outbound gate', () => {
       expect(sums.length).toBe(1);
       expect(sums[0]?.action).toBe('allow');
       expect(sums[0]?.rules).toEqual([{ id: 'watch-sums', action: 'deny', mode: 'shadow' }]);
+      const noted = [...store.audit.records()].filter((rec) => rec.rules.some((r) => r.id === 'note-echo'));
+      expect(noted.map((rec) => rec.action)).toEqual(['annotate']);
       expect(store.audit.verify().ok).toBe(true);
     } finally {
       await store.close();

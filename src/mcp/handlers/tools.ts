@@ -1,6 +1,7 @@
 import { mapErrors } from '../errors.js';
 import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolInfo } from '../../core/events.js';
+import { sha256Canonical } from '../../state/audit-log.js';
 import type { SessionContext } from '../session-context.js';
 import { listAcross } from './list.js';
 import { isVisible, visibilityOf } from './visibility.js';
@@ -51,5 +52,18 @@ export function toolInfoOf(name: string, tool: Tool | undefined): ToolInfo {
     name,
     ...(tool.description === undefined ? {} : { description: tool.description }),
     ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
+    schemaHash: schemaHashOf(tool),
   };
+}
+
+/** Per tool definition object (a listing's objects are reused for every call until the next listing). */
+const schemaHashes = new WeakMap<Tool, string>();
+
+function schemaHashOf(tool: Tool): string {
+  let h = schemaHashes.get(tool);
+  if (h === undefined) {
+    h = sha256Canonical({ inputSchema: tool.inputSchema, outputSchema: tool.outputSchema ?? null });
+    schemaHashes.set(tool, h);
+  }
+  return h;
 }
