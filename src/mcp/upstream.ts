@@ -14,9 +14,10 @@ import {
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import { AgentwallError, ErrorCode, isAgentwallError } from '../core/errors.js';
+import { AgentwallError, ErrorCode } from '../core/errors.js';
 import { ChildTransport } from './child-transport.js';
 import { RawCalls, type RawOutcome } from './raw-calls.js';
+import { explainUpstreamError } from './upstream-errors.js';
 import type { ServerConfig } from '../config/schema.js';
 
 export type UpstreamStatus = 'starting' | 'ready' | 'restarting' | 'closed';
@@ -319,33 +320,14 @@ export class Upstream {
     this.#timer.unref();
   }
 
-  /** Upstream JSON-RPC errors pass through unchanged; transport failures get a message naming the server. */
   #explain(err: unknown, method: string): unknown {
-    if (isAgentwallError(err)) return err;
-    if (err instanceof McpError) {
-      if (err.code === -32000 && this.#status !== 'ready') {
-        return new AgentwallError(
-          ErrorCode.UPSTREAM_CLOSED,
-          `upstream server "${this.name}" closed the connection during ${method}; agentwall is restarting it`,
-          { cause: err, data: { server: this.name } },
-        );
-      }
-      if (err.code === -32001) {
-        return new AgentwallError(
-          ErrorCode.UPSTREAM_TIMEOUT,
-          `upstream server "${this.name}" did not answer ${method} within ${this.#o.config.timeout} ms`,
-          { cause: err, data: { server: this.name } },
-        );
-      }
-      return err;
-    }
-    if (err instanceof Error && err.name === 'AbortError') return err;
-    // An HTTP upstream that fails at the transport level (refused, reset, lost session): reconnect.
-    if (this.#o.config.url !== undefined && this.#client) this.#drop(err);
-    return new AgentwallError(
-      ErrorCode.UPSTREAM_CLOSED,
-      `upstream server "${this.name}" failed during ${method}: ${err instanceof Error ? err.message : String(err)}`,
-      { cause: err, data: { server: this.name } },
-    );
+    const { error, isTransportFailure } = explainUpstreamError(err, {
+      server: this.name,
+      method,
+      timeoutMs: this.#o.config.timeout,
+      isReady: this.#status === 'ready',
+    });
+    if (isTransportFailure && this.#o.config.url !== undefined && this.#client) this.#drop(err);
+    return error;
   }
 }
