@@ -27,8 +27,11 @@ export interface ApprovalOutcome {
   readonly reason?: string;
 }
 
-/** Asks the person at the MCP client (elicitation); undefined when they declined to answer. */
-export type AskClient = (message: string) => Promise<'approved' | 'denied' | undefined>;
+/**
+ * Asks the person at the MCP client (elicitation); undefined when they declined to answer. `signal`
+ * aborts when the call was decided another way (or expired), so the question is withdrawn.
+ */
+export type AskClient = (message: string, signal: AbortSignal) => Promise<'approved' | 'denied' | undefined>;
 
 export interface ApprovalService {
   /**

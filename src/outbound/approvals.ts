@@ -96,6 +96,8 @@ class HeldCall {
   #poll: NodeJS.Timeout | undefined;
   #expiry: NodeJS.Timeout | undefined;
   #unwatch: () => void = () => undefined;
+  /** Withdraws the question put to the client once the call is settled. */
+  readonly #asking = new AbortController();
 
   constructor(ctx: HoldContext, record: ApprovalRecord, request: ApprovalRequest) {
     this.#ctx = ctx;
@@ -118,6 +120,7 @@ class HeldCall {
     clearInterval(this.#poll);
     clearTimeout(this.#expiry);
     this.#unwatch();
+    this.#asking.abort();
     this.#ctx.log.info({ approval_id: this.#record.id, ...outcome }, 'approval settled');
     this.#resolve({ id: this.#record.id, ...outcome });
   }
@@ -160,7 +163,7 @@ class HeldCall {
   /** Asks the person at the client; a declined or failed question leaves the other channels open. */
   #ask(ask: AskClient): void {
     const by = `elicitation:${this.#record.principal}`;
-    ask(askMessage(this.#record))
+    ask(askMessage(this.#record), this.#asking.signal)
       .then(async (answer) => {
         if (answer === undefined || this.#done) return;
         const change = await this.#ctx.store.decide(

@@ -136,6 +136,23 @@ describe('ApprovalService', () => {
     expect(await outcome).toMatchObject({ decision: 'denied', by: 'admin:bob' });
   });
 
+  it('withdraws the question put to the client once an admin decides', async () => {
+    const { approvals, service, pending } = setup();
+    let asked: AbortSignal | undefined;
+    const withdrawn = new Promise<void>((resolve) => {
+      void service.decide(request(), (_message, signal) => {
+        asked = signal;
+        signal.addEventListener('abort', () => resolve());
+        return new Promise(() => undefined); // the person never answers
+      });
+    });
+    const { id } = await pending();
+    expect(asked?.aborted).toBe(false);
+    await approvals.decide(id, 'approved', 'admin:bob', undefined);
+    await withdrawn;
+    expect(asked?.aborted).toBe(true);
+  });
+
   it('keeps the first decision when elicitation answers after the admin', async () => {
     const { approvals, service, pending } = setup();
     let answer: (a: 'approved') => void = () => undefined;
