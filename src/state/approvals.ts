@@ -1,32 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
+import { randomUUID } from 'node:crypto';
+import { sha256Canonical } from './canonical.js';
 import type { Database, RootDatabase } from 'lmdb';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
 
 export const APPROVAL_STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'denied', 'expired'];
-
-/** One held tool call and what became of it (docs/approvals.md, "The record"). */
-export interface ApprovalRecord {
-  readonly id: string;
-  readonly status: ApprovalStatus;
-  /** SHA-256 of the RFC 8785 canonical JSON of `{ server, tool, args }`: what exactly was approved. */
-  readonly call_hash: string;
-  readonly server: string;
-  readonly tool: string;
-  readonly args: Readonly<Record<string, unknown>>;
-  readonly principal: string;
-  readonly session_id: string;
-  readonly rules: readonly string[];
-  readonly message: string;
-  /** The policy revision that asked; the approval holds under it only. */
-  readonly revision: string;
-  readonly created_at: number;
-  readonly expires_at: number;
-  readonly decided_at?: number;
-  readonly decided_by?: string;
-  readonly reason?: string;
-}
 
 /** What the gate knows about a call it holds; the store adds id, status, hash and times. */
 export interface NewApproval {
@@ -37,8 +15,22 @@ export interface NewApproval {
   readonly session_id: string;
   readonly rules: readonly string[];
   readonly message: string;
+  /** The policy revision that asked; the approval holds under it only. */
   readonly revision: string;
   readonly timeoutMs: number;
+}
+
+/** One held tool call and what became of it (docs/approvals.md, "The record"). */
+export interface ApprovalRecord extends Omit<NewApproval, 'timeoutMs'> {
+  readonly id: string;
+  readonly status: ApprovalStatus;
+  /** SHA-256 of the RFC 8785 canonical JSON of `{ server, tool, args }`: what exactly was approved. */
+  readonly call_hash: string;
+  readonly created_at: number;
+  readonly expires_at: number;
+  readonly decided_at?: number;
+  readonly decided_by?: string;
+  readonly reason?: string;
 }
 
 /** Why a record could not change: expected outcomes, returned as values (STYLE.md). */
@@ -49,13 +41,9 @@ export type ApprovalChange =
 
 export type Decision = 'approved' | 'denied';
 
-// canonicalize is CommonJS (`module.exports = serialize`) but its typings declare an ES default export.
-const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
-
 /** The identity of a call: RFC 8785 (JCS) makes key order and number spelling irrelevant. */
 export function callHash(call: { server: string; tool: string; args: unknown }): string {
-  const text = canonicalize({ server: call.server, tool: call.tool, args: call.args }) ?? '';
-  return createHash('sha256').update(text).digest('hex');
+  return sha256Canonical({ server: call.server, tool: call.tool, args: call.args });
 }
 
 type Listener = (record: ApprovalRecord) => void;

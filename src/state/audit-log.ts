@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
 import type { Database } from 'lmdb';
+import { sha256Canonical } from './canonical.js';
 
 /** What a checkpoint reports for one verdict; the log adds sequence number and chain hashes. */
 export interface AuditEntry {
@@ -28,9 +27,6 @@ export interface AuditRecord extends AuditEntry {
 
 export type AuditVerification =
   { ok: true; count: number; head: string } | { ok: false; count: number; seq: number; reason: string };
-
-// canonicalize is CommonJS (`module.exports = serialize`) but its typings declare an ES default export.
-const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
 
 export const GENESIS = '0'.repeat(64);
 
@@ -152,14 +148,5 @@ export class AuditLog {
 }
 
 export function hashRecord(body: object): string {
-  return createHash('sha256')
-    .update(canonicalize(body) ?? '')
-    .digest('hex');
-}
-
-/** SHA-256 (hex) of a value's RFC 8785 canonical JSON: the same bytes wherever the keys were ordered. */
-export function sha256Canonical(value: unknown): string {
-  return createHash('sha256')
-    .update(canonicalize(value) ?? '')
-    .digest('hex');
+  return sha256Canonical(body);
 }

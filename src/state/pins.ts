@@ -1,9 +1,5 @@
-import { createHash } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
+import { canonicalJson, sha256Canonical } from './canonical.js';
 import type { Database, RootDatabase } from 'lmdb';
-
-// canonicalize is CommonJS (`module.exports = serialize`) but its typings declare an ES default export.
-const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
 
 /**
  * The parts of an MCP tool definition that a pin covers: everything the model reads (name, title,
@@ -61,13 +57,11 @@ export interface PinRecord {
 export function definitionOf(tool: ToolLike): ToolDefinition {
   const picked: Record<string, unknown> = {};
   for (const field of PINNED_FIELDS) if (tool[field] !== undefined) picked[field] = tool[field];
-  return JSON.parse(canonicalize(picked) ?? '{}') as ToolDefinition;
+  return JSON.parse(canonicalJson(picked) || '{}') as ToolDefinition;
 }
 
 export function hashDefinition(definition: ToolDefinition): string {
-  return createHash('sha256')
-    .update(canonicalize(definition) ?? '')
-    .digest('hex');
+  return sha256Canonical(definition);
 }
 
 type PinKey = [server: string, tool: string];

@@ -1,12 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startAdminServer, type AdminServer } from '../helpers/admin-server.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalRoutes } from '../../src/admin/approval-routes.js';
-import { createAdminHandler } from '../../src/admin/router.js';
 import { createApprovalService } from '../../src/outbound/approvals.js';
 import { ApprovalStore, type ApprovalRecord, type NewApproval } from '../../src/state/approvals.js';
 import { openStore, type Store } from '../../src/state/store.js';
@@ -15,26 +13,19 @@ const TOKEN = 'test-admin-token-0123456789';
 let dir: string;
 let store: Store;
 let approvals: ApprovalStore;
-let server: Server;
+let admin: AdminServer;
 let base: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'agentwall-admin-approvals-'));
   store = openStore(dir);
   approvals = new ApprovalStore(store.root);
-  const handler = createAdminHandler({ routes: approvalRoutes(approvals), token: TOKEN, maxBodyBytes: 4096 });
-  server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    void handler(req, res, path).then((handled) => {
-      if (!handled) res.writeHead(404).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  admin = await startAdminServer(approvalRoutes(approvals), TOKEN);
+  base = admin.base;
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await admin.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -1,11 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startAdminServer, type AdminServer } from '../helpers/admin-server.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pinRoutes } from '../../src/admin/pin-routes.js';
-import { createAdminHandler } from '../../src/admin/router.js';
 import { checkTool } from '../../src/outbound/pinning.js';
 import { openPinStore, type PinStore } from '../../src/state/pins.js';
 import { openStore, type Store } from '../../src/state/store.js';
@@ -16,26 +14,19 @@ const readFile = { name: 'read_file', description: 'Read a file', inputSchema: {
 let dir: string;
 let store: Store;
 let pins: PinStore;
-let server: Server;
+let admin: AdminServer;
 let base: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'agentwall-pin-routes-'));
   store = openStore(dir);
   pins = openPinStore(store.root);
-  const handler = createAdminHandler({ routes: pinRoutes(pins), token: TOKEN, maxBodyBytes: 64 * 1024 });
-  server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    void handler(req, res, path).then((handled) => {
-      if (!handled) res.writeHead(404).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  admin = await startAdminServer(pinRoutes(pins), TOKEN);
+  base = admin.base;
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await admin.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -1,7 +1,7 @@
 import { mapErrors } from '../errors.js';
 import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolInfo } from '../../core/events.js';
-import { sha256Canonical } from '../../state/audit-log.js';
+import { sha256Canonical } from '../../state/canonical.js';
 import type { SessionContext } from '../session-context.js';
 import { listAcross } from './list.js';
 import { isVisible, visibilityOf } from './visibility.js';
