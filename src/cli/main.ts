@@ -12,6 +12,7 @@ import { approvalRoutes } from '../admin/approval-routes.js';
 import { policyRoutes } from '../admin/policy-routes.js';
 import { registerApprovalCommands } from './approvals.js';
 import { registerPinCommands } from './pins.js';
+import { registerModelCommands } from './models.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerAuditExport, registerReplayCommand } from './replay.js';
 import { pinRoutes } from '../admin/pin-routes.js';
@@ -121,6 +122,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   registerPolicyCommands(program, tooling);
   registerReplayCommand(program, tooling);
   registerAuditExport(audit, tooling);
+  registerModelCommands(program, { io, exit: (c: number) => void (code = c) });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
