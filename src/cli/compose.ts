@@ -7,6 +7,8 @@ import type { Verdict } from '../core/verdict.js';
 import type { McpCheckpoints } from '../mcp/checkpoints.js';
 import type { PolicyHolder } from '../policy/holder.js';
 import { checkListedTool, pinStage } from '../outbound/pinning.js';
+import { scoreStage } from '../inbound/score-stage.js';
+import type { TextScorer } from '../ml/scorer.js';
 import { rateLimitStage } from '../outbound/rate-limit.js';
 import type { PinStore } from '../state/pins.js';
 import { policyStage } from '../policy/stage.js';
@@ -24,6 +26,7 @@ export function buildCheckpoints(
   pins: PinStore,
   policy: PolicyHolder,
   log: Logger,
+  scorers: readonly TextScorer[] = [],
 ): McpCheckpoints {
   const audited = [
     deferSinks<McpEvent>([
@@ -35,6 +38,7 @@ export function buildCheckpoints(
   const stages: Stage<McpEvent>[] = [
     ...(pinning ? [pinStage(pinning)] : []),
     ...(config.limits.length > 0 ? [rateLimitStage(config.limits)] : []),
+    ...scorers.map((scorer) => scoreStage({ scorer, timeoutMs: config.scorers.injection.timeout })),
     policyStage({
       current: () => policy.current(),
       onError: config.policies.on_error,

@@ -11,6 +11,7 @@ import { createApprovalService } from '../outbound/approvals.js';
 import { ApprovalStore } from '../state/approvals.js';
 import { openPinStore, type PinStore } from '../state/pins.js';
 import { openStore, type Store } from '../state/store.js';
+import { loadShippedScorer, type TextScorer } from '../ml/scorer.js';
 import { buildCheckpoints } from './compose.js';
 import { createLogger } from './logger.js';
 
@@ -50,7 +51,16 @@ export async function startRuntime(config: Config): Promise<Runtime> {
   }
   if (config.policies.watch) policy.watch();
   const pins = openPinStore(store.root);
-  const checkpoints = buildCheckpoints(config, store, pins, policy, log);
+  let scorers: TextScorer[];
+  try {
+    scorers = config.scorers.injection.enabled ? [await loadShippedScorer('injection')] : [];
+  } catch (err) {
+    policy.close();
+    await store.close();
+    flush();
+    throw err;
+  }
+  const checkpoints = buildCheckpoints(config, store, pins, policy, log, scorers);
   const approvalStore = new ApprovalStore(store.root);
   const approvals = createApprovalService({ store: approvalStore, log });
   log.info(
@@ -76,6 +86,7 @@ export async function startRuntime(config: Config): Promise<Runtime> {
     },
     async close() {
       policy.close();
+      await Promise.all(scorers.map((s) => s.close()));
       await approvals.close();
       await store.close();
       flush();

@@ -121,6 +121,18 @@ export const configSchema = z
           .prefault({}),
       })
       .prefault({}),
+    /** ML scorers whose scores become `signals.*` for policies (docs/models.md). */
+    scorers: z
+      .strictObject({
+        injection: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            /** Slower than this fails the stage, and `pipeline.on_stage_error` decides. */
+            timeout: duration.default(250),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
     /** Tool pinning (rug-pull defence, docs/pinning.md). */
     pinning: z
       .strictObject({

@@ -8,6 +8,7 @@ import type { SignalValue } from '../core/verdict.js';
  */
 export const SIGNAL_DEFAULTS: Readonly<Record<string, SignalValue>> = {
   injection: 0,
+  injection_flagged: false,
   jailbreak: 0,
   pii: 0,
   secrets: 0,
