@@ -46,9 +46,9 @@ describe('agentwall policy check', () => {
     const r = await run(['policy', 'check']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/default\.yaml: 5 rules, 0 tests/);
+    expect(r.out).toMatch(/default\.yaml: 6 rules, 0 tests/);
     expect(r.out).toMatch(/default\.test\.yaml: 0 rules, \d+ tests/);
-    expect(r.out).toMatch(/ok: 5 rules in 2 files, revision [0-9a-f]{12}/);
+    expect(r.out).toMatch(/ok: 6 rules in 2 files, revision [0-9a-f]{12}/);
     expect(r.out).toContain('tool_call: 5 rules');
   });
 
@@ -74,7 +74,7 @@ describe('agentwall policy check', () => {
     const config = write('conf/agentwall.yaml', 'policies:\n  paths: [rules/one.yaml, "@default"]\n');
     const r = await run(['policy', 'check', '--config', config]);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('ok: 6 rules in 3 files');
+    expect(r.out).toContain('ok: 7 rules in 3 files');
   });
 });
 
@@ -83,7 +83,7 @@ describe('agentwall policy test', () => {
     const r = await run(['policy', 'test']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('✓ a plain read passes');
-    expect(r.out).toMatch(/(\d+) tests: \1 passed, 0 failed \(5 rules, revision [0-9a-f]{12}\)/);
+    expect(r.out).toMatch(/(\d+) tests: \1 passed, 0 failed \(6 rules, revision [0-9a-f]{12}\)/);
     expect(r.out).not.toContain('rules no test makes fire');
   });
 
