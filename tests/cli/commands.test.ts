@@ -2,22 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runMain } from '../helpers/cli.js';
 import { openStore } from '../../src/state/store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentwall-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    stopSignal: () => new Promise(() => undefined),
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = runMain;
 
 describe('agentwall check-config', () => {
   it('accepts a valid file', async () => {

@@ -2,22 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runMain } from '../helpers/cli.js';
 import { buildModel } from '../../src/ml/build-model.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentwall-models-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    stopSignal: () => new Promise(() => undefined),
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = runMain;
 
 const row = (text: string, label: string, channel: string, source = 'eval-fixture') =>
   JSON.stringify({ text, label, source, channel });
