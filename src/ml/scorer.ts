@@ -15,6 +15,22 @@ export interface TextScorer {
   close(): Promise<void>;
 }
 
+/** A multi-class or multi-label classifier: one probability per label, per text. */
+export interface TextClassifier {
+  readonly name: string;
+  readonly labels: readonly string[];
+  classify(texts: readonly string[]): Promise<Float32Array[]>;
+  close(): Promise<void>;
+}
+
+/** A sentence embedder: one L2-normalised vector of `dim` floats per text. */
+export interface TextEmbedder {
+  readonly name: string;
+  readonly dim: number;
+  embed(texts: readonly string[]): Promise<Float32Array[]>;
+  close(): Promise<void>;
+}
+
 /** Loads a shipped binary model (`models/<task>.onnx` and its card) into an ONNX Runtime session. */
 export async function loadShippedScorer(task: TaskName, dir?: string): Promise<TextScorer> {
   try {
