@@ -79,7 +79,7 @@ function throughput(
   const prebuilt = mix.map((m) => toCel({ ...activationOf(m.event, {}, 0, set.reads), params: PARAMS }));
   const once = withActivation
     ? (k: number) => {
-        const ctx: StageContext<McpEvent> = { event: mix[k]!.event, signals: {}, fired: [], redactions: [] };
+        const ctx: StageContext<McpEvent> = { event: mix[k]!.event, signals: {}, fired: [], findings: [] };
         void stage.run(ctx);
       }
     : (k: number) => void evaluateRules(set, 'tool_call', prebuilt[k]!, 'deny');

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import type { McpEvent } from '../core/events.js';
+import type { EventKind, McpEvent } from '../core/events.js';
 import { eventSubject } from '../core/events.js';
 import { createPipeline, deferSinks, type Stage, type VerdictSink } from '../core/pipeline.js';
 import type { Verdict } from '../core/verdict.js';
@@ -8,6 +8,11 @@ import type { McpCheckpoints } from '../mcp/checkpoints.js';
 import type { PolicyHolder } from '../policy/holder.js';
 import { checkListedTool, pinStage } from '../outbound/pinning.js';
 import { scoreStage } from '../inbound/score-stage.js';
+import { inspectionSignalsStage } from '../inbound/signals-stage.js';
+import { createInboundCheckpoint } from '../inbound/checkpoint.js';
+import { createInspector } from '../inbound/inspect.js';
+import { toolDefinitionSlots } from '../inbound/content.js';
+import type { QuarantineStore } from '../state/quarantine.js';
 import type { TextScorer } from '../ml/scorer.js';
 import { rateLimitStage } from '../outbound/rate-limit.js';
 import type { PinStore } from '../state/pins.js';
@@ -20,14 +25,18 @@ import type { Store } from '../state/store.js';
  * and scorers of later versions go before it). Every verdict is audited and logged, after the event
  * has gone on; `tools_list` verdicts (one per tool per listing) are logged at debug level only.
  */
-export function buildCheckpoints(
-  config: Config,
-  store: Store,
-  pins: PinStore,
-  policy: PolicyHolder,
-  log: Logger,
-  scorers: readonly TextScorer[] = [],
-): McpCheckpoints {
+export interface CheckpointParts {
+  readonly config: Config;
+  readonly store: Store;
+  readonly pins: PinStore;
+  readonly quarantine: QuarantineStore;
+  readonly policy: PolicyHolder;
+  readonly log: Logger;
+  readonly scorers: readonly TextScorer[];
+}
+
+export function buildCheckpoints(parts: CheckpointParts): McpCheckpoints {
+  const { config, store, pins, quarantine, policy, log, scorers } = parts;
   const audited = [
     deferSinks<McpEvent>([
       auditSink(store.audit, (err) => log.error({ err }, 'audit append failed')),
@@ -38,7 +47,10 @@ export function buildCheckpoints(
   const stages: Stage<McpEvent>[] = [
     ...(pinning ? [pinStage(pinning)] : []),
     ...(config.limits.length > 0 ? [rateLimitStage(config.limits)] : []),
-    ...scorers.map((scorer) => scoreStage({ scorer, timeoutMs: config.scorers.injection.timeout })),
+    inspectionSignalsStage(),
+    ...scorers.map((scorer) =>
+      scoreStage({ scorer, timeoutMs: timeoutOf(config, scorer.name), kinds: kindsOf(scorer.name) }),
+    ),
     policyStage({
       current: () => policy.current(),
       onError: config.policies.on_error,
@@ -55,7 +67,17 @@ export function buildCheckpoints(
         log.error({ err, stage, event_id: event.id, kind: event.kind }, 'pipeline stage failed'),
     });
   const checked = pipeline(audited);
+  const inspector = createInspector({
+    allowHosts: config.inbound.allow_hosts,
+    maxChars: config.inbound.max_chars,
+  });
   return {
+    inbound: createInboundCheckpoint({
+      inspector,
+      quarantine,
+      stripInvisible: config.inbound.strip_invisible,
+    }),
+    inspectTool: (tool) => inspector.inspect(toolDefinitionSlots(tool), tool),
     toolCall: checked,
     toolsList: pipeline([decisionLog(log, 'debug')]),
     toolResult: checked,
@@ -63,6 +85,18 @@ export function buildCheckpoints(
     prompt: checked,
     listedTool: pinning ? (server, tool) => checkListedTool({ ...pinning, log }, server, tool) : undefined,
   };
+}
+
+/**
+ * The jailbreak model was trained on prompts and reads tool outputs badly (42 % of the benign agent
+ * traces of ../shared/data/agent flag): on the MCP side it scores prompts only.
+ */
+function kindsOf(scorer: string): readonly EventKind[] | undefined {
+  return scorer === 'jailbreak' ? ['prompt'] : undefined;
+}
+
+function timeoutOf(config: Config, scorer: string): number {
+  return scorer === 'jailbreak' ? config.scorers.jailbreak.timeout : config.scorers.injection.timeout;
 }
 
 function decisionLog(log: Logger, level: 'info' | 'debug'): VerdictSink<McpEvent> {

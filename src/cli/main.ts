@@ -13,9 +13,11 @@ import { policyRoutes } from '../admin/policy-routes.js';
 import { registerApprovalCommands } from './approvals.js';
 import { registerPinCommands } from './pins.js';
 import { registerModelCommands } from './models.js';
+import { registerEvalCommands } from './eval.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerAuditExport, registerReplayCommand } from './replay.js';
 import { pinRoutes } from '../admin/pin-routes.js';
+import { quarantineRoutes } from '../admin/quarantine-routes.js';
 import { adminToken, startRuntime } from './runtime.js';
 import { serverNameFor } from './server-name.js';
 
@@ -123,6 +125,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   registerReplayCommand(program, tooling);
   registerAuditExport(audit, tooling);
   registerModelCommands(program, { io, exit: (c: number) => void (code = c) });
+  registerEvalCommands(program, { io, exit: (c: number) => void (code = c) });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -140,7 +143,12 @@ async function serve(flags: CommonFlags & { host?: string; port?: number }, io: 
   const admin = adminToken(config);
   const front = await startHttpFront(rt.sessionDeps, {
     admin: createAdminHandler({
-      routes: [...policyRoutes(rt.policy), ...approvalRoutes(rt.approvalStore), ...pinRoutes(rt.pins)],
+      routes: [
+        ...policyRoutes(rt.policy),
+        ...approvalRoutes(rt.approvalStore),
+        ...pinRoutes(rt.pins),
+        ...quarantineRoutes(rt.quarantine),
+      ],
       token: admin.token,
       maxBodyBytes: config.http.max_body_bytes,
     }),

@@ -11,6 +11,7 @@ import { createApprovalService } from '../outbound/approvals.js';
 import { ApprovalStore } from '../state/approvals.js';
 import { openPinStore, type PinStore } from '../state/pins.js';
 import { openStore, type Store } from '../state/store.js';
+import { QuarantineStore } from '../state/quarantine.js';
 import { loadShippedScorer, type TextScorer } from '../ml/scorer.js';
 import { buildCheckpoints } from './compose.js';
 import { createLogger } from './logger.js';
@@ -24,6 +25,7 @@ export interface Runtime {
   readonly approvals: ApprovalService;
   readonly approvalStore: ApprovalStore;
   readonly pins: PinStore;
+  readonly quarantine: QuarantineStore;
   /** What each front session needs. */
   readonly sessionDeps: FrontSessionDeps;
   close(): Promise<void>;
@@ -53,14 +55,17 @@ export async function startRuntime(config: Config): Promise<Runtime> {
   const pins = openPinStore(store.root);
   let scorers: TextScorer[];
   try {
-    scorers = config.scorers.injection.enabled ? [await loadShippedScorer('injection')] : [];
+    scorers = [];
+    if (config.scorers.injection.enabled) scorers.push(await loadShippedScorer('injection'));
+    if (config.scorers.jailbreak.enabled) scorers.push(await loadShippedScorer('jailbreak'));
   } catch (err) {
     policy.close();
     await store.close();
     flush();
     throw err;
   }
-  const checkpoints = buildCheckpoints(config, store, pins, policy, log, scorers);
+  const quarantine = new QuarantineStore(store.root);
+  const checkpoints = buildCheckpoints({ config, store, pins, quarantine, policy, log, scorers });
   const approvalStore = new ApprovalStore(store.root);
   const approvals = createApprovalService({ store: approvalStore, log });
   log.info(
@@ -75,6 +80,7 @@ export async function startRuntime(config: Config): Promise<Runtime> {
     approvals,
     approvalStore,
     pins,
+    quarantine,
     sessionDeps: {
       config,
       servers: config.servers,

@@ -52,6 +52,15 @@ const tokenSchema = z.strictObject({
   roles: z.array(z.string()).default([]),
 });
 
+/** A shipped ONNX scorer whose score becomes `signals.<name>` (docs/models.md). */
+const scorerToggle = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** Slower than this fails the stage, and `pipeline.on_stage_error` decides. */
+    timeout: duration.default(250),
+  })
+  .prefault({});
+
 export const configSchema = z
   .strictObject({
     listen: z
@@ -124,13 +133,19 @@ export const configSchema = z
     /** ML scorers whose scores become `signals.*` for policies (docs/models.md). */
     scorers: z
       .strictObject({
-        injection: z
-          .strictObject({
-            enabled: z.boolean().default(true),
-            /** Slower than this fails the stage, and `pipeline.on_stage_error` decides. */
-            timeout: duration.default(250),
-          })
-          .prefault({}),
+        injection: scorerToggle,
+        jailbreak: scorerToggle,
+      })
+      .prefault({}),
+    /** The inbound checkpoint: what is done to content before the model sees it (docs/inbound.md). */
+    inbound: z
+      .strictObject({
+        /** Remove zero-width, bidi-control and Unicode tag characters from what the model sees. */
+        strip_invisible: z.boolean().default(true),
+        /** Hosts that Markdown images and links in content may point to (`*.example.com` globs). */
+        allow_hosts: z.array(z.string().min(1)).default([]),
+        /** Content beyond this many characters per event is passed on uninspected, with a finding. */
+        max_chars: z.number().int().positive().default(4_000_000),
       })
       .prefault({}),
     /** Tool pinning (rug-pull defence, docs/pinning.md). */

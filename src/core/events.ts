@@ -1,4 +1,5 @@
 import type { Principal, Session } from './session.js';
+import type { SpanFinding } from './verdict.js';
 
 /** What crosses a checkpoint. Later checkpoints add memory and LLM events to this union. */
 export type EventKind =
@@ -21,6 +22,21 @@ export interface EventBase {
   readonly server: string;
 }
 
+/**
+ * What the inbound checkpoint made of an event's content before the pipeline ran (src/inbound): the
+ * text of each slot as the model may see it (invisible and tag characters removed), what was found,
+ * and the texts the scorers read (the clean texts joined, plus decoded and hidden texts).
+ */
+export interface ContentInspection {
+  readonly slots: readonly { readonly key: string; readonly clean: string }[];
+  /** Spans are in the slot's clean text. */
+  readonly findings: readonly SpanFinding[];
+  readonly scanTexts: readonly string[];
+  /** SHA-256 of the content as the server sent it (provenance of taint). */
+  readonly contentHash: string;
+  readonly bytes: number;
+}
+
 /** A tool as the gate sees it: the upstream's definition under its original (un-namespaced) name. */
 export interface ToolInfo {
   readonly name: string;
@@ -28,6 +44,8 @@ export interface ToolInfo {
   readonly annotations?: Readonly<Record<string, unknown>>;
   /** SHA-256 of the canonical input and output schemas, when the tool was listed. */
   readonly schemaHash?: string;
+  /** The upstream's definition as listed (for the tool-poisoning scan). */
+  readonly definition?: Readonly<Record<string, unknown>>;
 }
 
 export interface ToolCallEvent extends EventBase {
@@ -40,6 +58,7 @@ export interface ToolCallEvent extends EventBase {
 export interface ToolsListEvent extends EventBase {
   readonly kind: 'tools_list';
   readonly tool: ToolInfo;
+  readonly inspection?: ContentInspection;
 }
 
 export interface ToolResultEvent extends EventBase {
@@ -48,12 +67,14 @@ export interface ToolResultEvent extends EventBase {
   readonly callId: string;
   readonly result: Readonly<Record<string, unknown>>;
   readonly isError: boolean;
+  readonly inspection?: ContentInspection;
 }
 
 export interface ResourceEvent extends EventBase {
   readonly kind: 'resource';
   readonly uri: string;
   readonly result: Readonly<Record<string, unknown>>;
+  readonly inspection?: ContentInspection;
 }
 
 export interface PromptEvent extends EventBase {
@@ -61,6 +82,7 @@ export interface PromptEvent extends EventBase {
   readonly name: string;
   readonly args: Readonly<Record<string, unknown>>;
   readonly result: Readonly<Record<string, unknown>>;
+  readonly inspection?: ContentInspection;
 }
 
 export type McpEvent = ToolCallEvent | ToolsListEvent | ToolResultEvent | ResourceEvent | PromptEvent;

@@ -4,18 +4,18 @@ import {
   mostRestrictive,
   type Action,
   type FiredRule,
-  type Redaction,
+  type SpanFinding,
   type SignalValue,
   type StageTiming,
   type Verdict,
 } from './verdict.js';
 
-/** What stages read and add to while one event passes: signals, fired rules, redactions. */
+/** What stages read and add to while one event passes: signals, fired rules, findings. */
 export interface StageContext<E extends EventBase> {
   readonly event: E;
   readonly signals: Record<string, SignalValue>;
   readonly fired: FiredRule[];
-  readonly redactions: Redaction[];
+  readonly findings: SpanFinding[];
 }
 
 /**
@@ -50,7 +50,7 @@ export function createPipeline<E extends EventBase>(options: PipelineOptions<E>)
   return {
     async evaluate(event) {
       const started = performance.now();
-      const ctx: StageContext<E> = { event, signals: {}, fired: [], redactions: [] };
+      const ctx: StageContext<E> = { event, signals: {}, fired: [], findings: [] };
       const timings: StageTiming[] = [];
       for (const stage of stages) {
         const t0 = performance.now();
@@ -93,7 +93,7 @@ function decide<E extends EventBase>(
     action,
     rules: ctx.fired,
     signals: ctx.signals,
-    redactions: ctx.redactions,
+    findings: ctx.findings,
     message: decisive?.message,
     timings,
     latencyMs,

@@ -14,6 +14,24 @@ export interface CallRecord {
 }
 
 /**
+ * Where a session label came from: the content that entered the session (DESIGN.md, "Sessions and
+ * taint"). The memory checkpoint records these as the provenance of what the session writes.
+ */
+export interface TaintSource {
+  readonly label: string;
+  readonly server: string;
+  /** The tool, resource URI or prompt name. */
+  readonly subject: string;
+  readonly kind: 'tool_result' | 'resource' | 'prompt' | 'sampling';
+  /** The tool call id, for tool results. */
+  readonly callId?: string;
+  /** SHA-256 of the content as it came from the server. */
+  readonly contentHash: string;
+  readonly url?: string;
+  readonly time: number;
+}
+
+/**
  * What a session accumulates for policies to read (DESIGN.md, "Sessions and taint"). One MCP client
  * session, or one conversation on the LLM side.
  */
@@ -23,6 +41,8 @@ export interface Session {
   readonly labels: Set<string>;
   readonly calls: CallRecord[];
   readonly counters: Map<string, number>;
+  /** Why each label was set, newest last (bounded like `calls`). */
+  readonly sources: TaintSource[];
   readonly startedAt: number;
 }
 
@@ -30,7 +50,7 @@ export interface Session {
 export const MAX_CALL_HISTORY = 1000;
 
 export function createSession(id: string, principal: Principal, now: number = Date.now()): Session {
-  return { id, principal, labels: new Set(), calls: [], counters: new Map(), startedAt: now };
+  return { id, principal, labels: new Set(), calls: [], counters: new Map(), sources: [], startedAt: now };
 }
 
 export function recordCall(session: Session, call: CallRecord): void {
@@ -40,4 +60,12 @@ export function recordCall(session: Session, call: CallRecord): void {
   const key = `calls.${call.server}.${call.tool}`;
   session.counters.set(key, (session.counters.get(key) ?? 0) + 1);
   session.counters.set('calls', (session.counters.get('calls') ?? 0) + 1);
+}
+
+/** Adds a label with its source; the source list keeps the newest `MAX_CALL_HISTORY` entries. */
+export function taintSession(session: Session, source: TaintSource): void {
+  session.labels.add(source.label);
+  session.sources.push(source);
+  if (session.sources.length > MAX_CALL_HISTORY)
+    session.sources.splice(0, session.sources.length - MAX_CALL_HISTORY);
 }

@@ -44,20 +44,36 @@ export interface FiredRule {
   readonly message?: string;
   /** Set when the rule could not be evaluated; `action` is then the configured `on_error`. */
   readonly error?: string;
-  /** For `redact`: the argument paths to mask and the mask. */
-  readonly redact?: { readonly paths: readonly string[]; readonly replacement: string };
+  /**
+   * For `redact`: on tool calls, the argument paths to mask and the mask; on content (tool results,
+   * resources, prompts), the finding kinds whose spans are replaced (all of pii, secret, exfil_link
+   * when absent).
+   */
+  readonly redact?: {
+    readonly paths?: readonly string[];
+    readonly kinds?: readonly string[];
+    readonly replacement: string;
+  };
   /** For `require_approval`: how long the call waits for a decision. */
   readonly approvalTimeoutMs?: number;
 }
 
 export type SignalValue = number | string | boolean;
 
-export interface Redaction {
-  /** A JSON path into the event payload (e.g. `args.password`) or a text span. */
-  readonly path: string;
-  readonly start?: number;
-  readonly end?: number;
-  readonly replacement: string;
+/**
+ * Something a stage found in the event's content, located by slot (which text of the payload:
+ * `content.0.text`, `structuredContent.items.2.name`, `description`) and span within it. Findings are
+ * what redaction replaces and what the audit log shows as the reason; `detail` never holds a secret.
+ */
+export interface SpanFinding {
+  readonly slot: string;
+  /** `pii`, `secret`, `invisible`, `tag_chars`, `hidden_html`, `exfil_link`, `encoded`, `confusable`. */
+  readonly kind: string;
+  /** Sub-type: `email`, `card`, `aws_access_key`, `base64`… */
+  readonly type: string;
+  readonly start: number;
+  readonly end: number;
+  readonly detail?: string;
 }
 
 export interface StageTiming {
@@ -71,7 +87,8 @@ export interface Verdict {
   /** Every rule that fired, enforce and shadow alike. */
   readonly rules: readonly FiredRule[];
   readonly signals: Readonly<Record<string, SignalValue>>;
-  readonly redactions: readonly Redaction[];
+  /** What the inbound stages found, by slot and span (empty for events without content). */
+  readonly findings: readonly SpanFinding[];
   readonly message: string | undefined;
   readonly timings: readonly StageTiming[];
   readonly latencyMs: number;

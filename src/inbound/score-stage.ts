@@ -11,7 +11,10 @@ export interface ScoreStageOptions {
   readonly timeoutMs: number;
 }
 
-const CONTENT_KINDS: readonly EventKind[] = ['tool_result', 'resource', 'prompt'];
+const CONTENT_KINDS: readonly EventKind[] = ['tool_result', 'resource', 'prompt', 'tools_list'];
+
+/** Tool definitions are checked on every listing and call; their scores are kept per content hash. */
+const DEFINITION_CACHE_SIZE = 4096;
 
 /**
  * Scores the text of an event and sets `signals.<name>` (P in [0, 1]) and `signals.<name>_flagged`
@@ -21,12 +24,21 @@ const CONTENT_KINDS: readonly EventKind[] = ['tool_result', 'resource', 'prompt'
 export function scoreStage(options: ScoreStageOptions): Stage<McpEvent> {
   const kinds = new Set(options.kinds ?? CONTENT_KINDS);
   const { scorer, timeoutMs } = options;
+  const definitions = new Map<string, number>();
   return {
     name: `score:${scorer.name}`,
     async run(ctx) {
       if (!kinds.has(ctx.event.kind)) return;
-      const text = contentOf(ctx.event);
-      if (text === '') return;
+      const event = ctx.event;
+      const cacheKey = event.kind === 'tools_list' ? event.inspection?.contentHash : undefined;
+      const cached = cacheKey === undefined ? undefined : definitions.get(cacheKey);
+      if (cached !== undefined) {
+        ctx.signals[scorer.name] = cached;
+        ctx.signals[`${scorer.name}_flagged`] = cached >= scorer.threshold;
+        return;
+      }
+      const texts = textsOf(event);
+      if (texts.length === 0) return;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -35,7 +47,12 @@ export function scoreStage(options: ScoreStageOptions): Stage<McpEvent> {
         );
       });
       try {
-        const [p = 0] = await Promise.race([scorer.score([text]), timeout]);
+        // The score of the content is the highest of its texts (the joined text, decoded and hidden parts).
+        const p = Math.max(0, ...(await Promise.race([scorer.score(texts), timeout])));
+        if (cacheKey !== undefined) {
+          if (definitions.size >= DEFINITION_CACHE_SIZE) definitions.clear();
+          definitions.set(cacheKey, p);
+        }
         ctx.signals[scorer.name] = p;
         ctx.signals[`${scorer.name}_flagged`] = p >= scorer.threshold;
       } finally {
@@ -45,13 +62,18 @@ export function scoreStage(options: ScoreStageOptions): Stage<McpEvent> {
   };
 }
 
-function contentOf(event: McpEvent): string {
+function textsOf(event: McpEvent): readonly string[] {
   switch (event.kind) {
     case 'tool_result':
     case 'resource':
-    case 'prompt':
-      return textOf(event.result);
+    case 'prompt': {
+      if (event.inspection) return event.inspection.scanTexts;
+      const text = textOf(event.result);
+      return text === '' ? [] : [text];
+    }
+    case 'tools_list':
+      return event.inspection?.scanTexts ?? [];
     default:
-      return '';
+      return [];
   }
 }

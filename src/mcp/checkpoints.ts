@@ -1,6 +1,8 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Pipeline } from '../core/pipeline.js';
+import type { InboundCheckpoint } from '../inbound/checkpoint.js';
 import type {
+  ContentInspection,
   PromptEvent,
   ResourceEvent,
   ToolCallEvent,
@@ -16,6 +18,10 @@ export interface McpCheckpoints {
   readonly toolResult: Pipeline<ToolResultEvent>;
   readonly resource: Pipeline<ResourceEvent>;
   readonly prompt: Pipeline<PromptEvent>;
+  /** Inspects and acts on content coming back (tool results, resources, prompts) through the pipelines above. */
+  readonly inbound: InboundCheckpoint;
+  /** Inspects a tool definition (description and schema strings) for the tool-poisoning scan. */
+  readonly inspectTool: (tool: Tool) => ContentInspection;
   /** Pins a listed tool on first sight; false when its definition changed and it must be hidden. */
   readonly listedTool?: ((server: string, tool: Tool) => Promise<boolean>) | undefined;
 }

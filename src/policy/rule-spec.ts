@@ -21,6 +21,9 @@ export const RULE_ACTIONS = [
   'annotate',
 ] as const;
 
+/** Finding kinds a content `redact` rule can replace (docs/inbound.md). */
+export const REDACTABLE_KINDS = ['pii', 'secret', 'exfil_link', 'hidden_html', 'encoded'] as const;
+
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const ms = parseDuration(v);
   if (ms === undefined) {
@@ -44,17 +47,20 @@ export const ruleSpecSchema = z
     mode: z.enum(['enforce', 'shadow']).default('enforce'),
     redact: z
       .strictObject({
-        /** Argument paths to mask before forwarding: `args.password`, `args.auth.token`. */
+        /** Tool calls: argument paths to mask before forwarding: `args.password`, `args.auth.token`. */
         paths: z
           .array(z.string().regex(/^args(\.[A-Za-z0-9_-]+)+$/, 'paths look like args.field.subfield'))
-          .min(1),
+          .min(1)
+          .optional(),
+        /** Content: the finding kinds whose spans are replaced (default: pii, secret, exfil_link). */
+        kinds: z.array(z.enum(REDACTABLE_KINDS)).min(1).optional(),
         replacement: z.string().default('[REDACTED]'),
       })
       .optional(),
     approval: z.strictObject({ timeout: duration.default(5 * 60_000) }).optional(),
   })
   .superRefine((r, ctx) => {
-    if (r.action === 'redact' && r.redact === undefined && r.on.includes('tool_call')) {
+    if (r.action === 'redact' && r.redact?.paths === undefined && r.on.includes('tool_call')) {
       ctx.addIssue({
         code: 'custom',
         path: ['redact'],

@@ -269,7 +269,7 @@ describe('pinStage and checkListedTool', () => {
       event,
       signals: {},
       fired: fired as never,
-      redactions: [],
+      findings: [],
     });
     expect(fired).toEqual([]);
   });

@@ -37,7 +37,7 @@ const verdict = (action: Action): Verdict => ({
   action,
   rules: [],
   signals: {},
-  redactions: [],
+  findings: [],
   message: undefined,
   timings: [],
   latencyMs: 0,

@@ -43,7 +43,7 @@ export function registerPromptHandlers(ctx: SessionContext): void {
         });
       }
       const upstream = upstreamFor(ctx, target.server);
-      const result = await trackInflight(ctx, target.server, extra.requestId, () =>
+      const upstreamResult = await trackInflight(ctx, target.server, extra.requestId, () =>
         upstream.request<GetPromptResult>(
           { method: 'prompts/get', params: { ...req.params, name: target.name } },
           forwardOptions(req.params._meta?.progressToken, extra),
@@ -58,10 +58,15 @@ export function registerPromptHandlers(ctx: SessionContext): void {
         server: target.server,
         name: target.name,
         args: req.params.arguments ?? {},
-        result,
+        result: upstreamResult,
       };
-      const verdict = await ctx.checkpoints.prompt.evaluate(event);
-      if (verdict.action !== 'allow' && verdict.action !== 'annotate') {
+      const outcome = await ctx.checkpoints.inbound.process(event, ctx.checkpoints.prompt, {
+        trust: upstream.trust,
+        openWorld: false,
+        label: `prompt "${req.params.name}"`,
+      });
+      if (!outcome.pass) {
+        const verdict = outcome.verdict;
         throw new AgentwallError(
           ErrorCode.CONTENT_WITHHELD,
           `agentwall withheld prompt ${req.params.name} (${verdict.action})`,
@@ -74,6 +79,7 @@ export function registerPromptHandlers(ctx: SessionContext): void {
           },
         );
       }
+      const result = outcome.value as GetPromptResult;
       if (!ctx.naming.isPrefixed) return result;
       return {
         ...result,

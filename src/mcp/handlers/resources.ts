@@ -70,8 +70,14 @@ export function registerResourceHandlers(ctx: SessionContext, canSubscribe: bool
         uri: target.uri,
         result,
       };
-      const verdict = await ctx.checkpoints.resource.evaluate(event);
-      if (verdict.action !== 'allow' && verdict.action !== 'annotate') {
+      const outcome = await ctx.checkpoints.inbound.process(event, ctx.checkpoints.resource, {
+        trust: upstream.trust,
+        openWorld: false,
+        label: `resource ${req.params.uri}`,
+        url: target.uri,
+      });
+      if (!outcome.pass) {
+        const verdict = outcome.verdict;
         throw new AgentwallError(
           ErrorCode.CONTENT_WITHHELD,
           `agentwall withheld ${req.params.uri} (${verdict.action})`,
@@ -84,9 +90,10 @@ export function registerResourceHandlers(ctx: SessionContext, canSubscribe: bool
           },
         );
       }
+      const passed = outcome.value as ReadResourceResult;
       return {
-        ...result,
-        contents: result.contents.map((c) => ({ ...c, uri: ctx.naming.publicUri(target.server, c.uri) })),
+        ...passed,
+        contents: passed.contents.map((c) => ({ ...c, uri: ctx.naming.publicUri(target.server, c.uri) })),
       };
     }),
   );

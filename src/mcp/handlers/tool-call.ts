@@ -3,7 +3,6 @@ import type { CallToolResult, JSONRPCRequest, RequestId } from '@modelcontextpro
 import { AgentwallError, ErrorCode, isAgentwallError } from '../../core/errors.js';
 import type { ToolCallEvent, ToolResultEvent } from '../../core/events.js';
 import { recordCall } from '../../core/session.js';
-import type { Verdict } from '../../core/verdict.js';
 import { toMcpError } from '../errors.js';
 import type { RawOutcome } from '../raw-calls.js';
 import { enforceCall } from '../../outbound/gate.js';
@@ -125,15 +124,19 @@ async function gateToolCall(ctx: SessionContext, req: JSONRPCRequest): Promise<R
     result,
     isError: result.isError === true,
   };
-  // Content from a server that is not trusted taints the session (DESIGN.md, "Sessions and taint").
-  if (upstream.trust === 'untrusted') ctx.session.labels.add('untrusted_content');
-  const resultVerdict = await ctx.checkpoints.toolResult.evaluate(inbound);
-  if (isPassing(resultVerdict)) {
-    const content = Array.isArray(result.content)
-      ? publicContent(ctx.naming, target.server, result.content)
-      : result.content;
-    return { result: content === result.content ? result : { ...result, content } };
+  const inboundOutcome = await ctx.checkpoints.inbound.process(inbound, ctx.checkpoints.toolResult, {
+    trust: upstream.trust,
+    openWorld: tool.annotations?.openWorldHint === true,
+    label: `tool "${name}"`,
+  });
+  if (inboundOutcome.pass) {
+    const passed = inboundOutcome.value as CallToolResult;
+    const content = Array.isArray(passed.content)
+      ? publicContent(ctx.naming, target.server, passed.content)
+      : passed.content;
+    return { result: content === passed.content ? passed : { ...passed, content } };
   }
+  const resultVerdict = inboundOutcome.verdict;
   const rules = resultVerdict.rules
     .filter((r) => r.mode === 'enforce' && r.action === resultVerdict.action)
     .map((r) => r.id);
@@ -146,11 +149,6 @@ async function gateToolCall(ctx: SessionContext, req: JSONRPCRequest): Promise<R
       resultVerdict.eventId,
     ),
   };
-}
-
-/** A result passes on allow and annotate; anything else withholds it (inbound actions come later). */
-function isPassing(verdict: Verdict): boolean {
-  return verdict.action === 'allow' || verdict.action === 'annotate';
 }
 
 /**

@@ -38,7 +38,9 @@ export function registerToolHandlers(ctx: SessionContext): void {
           ) {
             return false;
           }
-          return isVisible(await visibilityOf(ctx, target.server, toolInfoOf(target.name, t)));
+          return isVisible(
+            await visibilityOf(ctx, target.server, toolInfoOf(target.name, ctx.tools.get(t.name) ?? t)),
+          );
         }),
       );
       return { ...page, tools: tools.filter((_t, i) => shown[i]) };
@@ -53,6 +55,7 @@ export function toolInfoOf(name: string, tool: Tool | undefined): ToolInfo {
     ...(tool.description === undefined ? {} : { description: tool.description }),
     ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
     schemaHash: schemaHashOf(tool),
+    definition: tool,
   };
 }
 
