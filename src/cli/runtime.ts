@@ -12,7 +12,8 @@ import { ApprovalStore } from '../state/approvals.js';
 import { openPinStore, type PinStore } from '../state/pins.js';
 import { openStore, type Store } from '../state/store.js';
 import { QuarantineStore } from '../state/quarantine.js';
-import { loadShippedScorer, type TextScorer } from '../ml/scorer.js';
+import type { TextScorer } from '../ml/scorer.js';
+import { createScorerFromConfig } from '../ml/backends.js';
 import { buildCheckpoints } from './compose.js';
 import { createLogger } from './logger.js';
 
@@ -53,12 +54,23 @@ export async function startRuntime(config: Config): Promise<Runtime> {
   }
   if (config.policies.watch) policy.watch();
   const pins = openPinStore(store.root);
-  let scorers: TextScorer[];
+  const scorers: TextScorer[] = [];
   try {
-    scorers = [];
-    if (config.scorers.injection.enabled) scorers.push(await loadShippedScorer('injection'));
-    if (config.scorers.jailbreak.enabled) scorers.push(await loadShippedScorer('jailbreak'));
+    for (const name of ['injection', 'jailbreak'] as const) {
+      const cfg = config.scorers[name];
+      if (!cfg.enabled) continue;
+      const scorer = await createScorerFromConfig(name, cfg.use, {
+        baseDir: config.base_dir,
+        env: config.scorer_env,
+      });
+      scorers.push(scorer);
+      log.info(
+        { scorer: name, backend: scorer.backend, provider: scorer.provider, fallback: scorer.fallback },
+        `${name} scorer on ${scorer.backend} (${scorer.provider})`,
+      );
+    }
   } catch (err) {
+    await Promise.all(scorers.map((s) => s.close()));
     policy.close();
     await store.close();
     flush();

@@ -24,6 +24,8 @@ export type Config = Readonly<
     base_dir: string;
     /** The admin API token from `admin.token_env`, when that variable is set. */
     admin_token: string | undefined;
+    /** The environment variables the scorers' `api_key_env` name, resolved at load. */
+    scorer_env: Readonly<Record<string, string>>;
   }
 >;
 
@@ -135,6 +137,15 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): Config {
   if (adminToken !== undefined && adminToken.length < 16) {
     errors.push(`admin.token_env: the token in ${c.admin.token_env} is shorter than 16 characters`);
   }
+  const scorerEnv: Record<string, string> = {};
+  for (const [name, scorer] of Object.entries(c.scorers)) {
+    const keyEnv = scorer.use.backend === 'vllm' ? scorer.use.api_key_env : undefined;
+    if (keyEnv === undefined || !scorer.enabled) continue;
+    const value = env[keyEnv];
+    if (value === undefined || value === '') {
+      errors.push(`scorers.${name}.use.api_key_env: environment variable ${keyEnv} is not set`);
+    } else scorerEnv[keyEnv] = value;
+  }
   if (c.auth === undefined && !isLoopback(c.listen.host)) {
     errors.push(
       `listen.host: ${c.listen.host} is not a loopback address; configure auth.tokens to listen on it`,
@@ -152,6 +163,7 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): Config {
     source: options.source,
     base_dir: options.baseDir,
     admin_token: adminToken,
+    scorer_env: scorerEnv,
   });
 }
 

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { scorerBackendSchema } from '../ml/backends.js';
+import { DEFAULT_CHUNK } from '../ml/onnx-session.js';
 import { parseDuration } from './duration.js';
 
 /** A duration such as `30s` or `5m` (or a number of milliseconds), parsed to milliseconds. */
@@ -58,6 +60,8 @@ const scorerToggle = z
     enabled: z.boolean().default(true),
     /** Slower than this fails the stage, and `pipeline.on_stage_error` decides. */
     timeout: duration.default(250),
+    /** Which model scores: the shipped ONNX one by default, or an hf / vllm backend (docs/scorer-backends.md). */
+    use: scorerBackendSchema.default({ backend: 'onnx', execution_providers: ['cpu'], chunk: { ...DEFAULT_CHUNK } }),
   })
   .prefault({});
 

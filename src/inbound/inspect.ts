@@ -3,7 +3,7 @@ import type { ContentInspection } from '../core/events.js';
 import type { SpanFinding } from '../core/verdict.js';
 import { detectPii } from './detect/pii.js';
 import { detectSecrets } from './detect/secrets.js';
-import { normalise } from './normalize/index.js';
+import { findExfilLinks, normalise } from './normalize/index.js';
 import type { Finding } from './types.js';
 import type { Slot } from './content.js';
 
@@ -19,9 +19,15 @@ export interface Inspector {
   inspect(slots: readonly Slot[], raw: unknown): ContentInspection;
 }
 
-/** Characters removed from what the model sees: they are invisible to people and carry smuggled text. */
-const STRIPPED = new Set(['invisible', 'tag_chars']);
+/** Found again on the clean text, so their spans are where redaction replaces them. */
+const ON_CLEAN = new Set(['exfil_link']);
 
+/**
+ * The clean text of a slot is the normaliser's `text`: invisible and tag characters removed, hidden
+ * HTML stripped, NFKC applied, so the model reads exactly what the scanners read. PII, secrets and
+ * exfiltration links are found on the clean text (spans there: what `redact` replaces); the other
+ * normaliser findings keep their spans in the text as the server sent it.
+ */
 export function createInspector(options: InspectorOptions): Inspector {
   const normaliseOptions = { allowHosts: options.allowHosts };
   return {
@@ -44,26 +50,23 @@ export function createInspector(options: InspectorOptions): Inspector {
           out.push({ key: slot.key, clean: slot.text });
           continue;
         }
-        const text = slot.text.length > budget ? slot.text.slice(0, budget) : slot.text;
+        const truncated = slot.text.length > budget;
+        const text = truncated ? slot.text.slice(0, budget) : slot.text;
         budget -= text.length;
         const n = normalise(text, normaliseOptions);
-        const removed = n.findings.filter((f) => STRIPPED.has(f.kind)).map((f) => f.span);
-        const clean =
-          removeSpans(text, removed) + (text.length < slot.text.length ? slot.text.slice(text.length) : '');
-        const shift = spanShifter(removed);
+        const clean = n.text + (truncated ? slot.text.slice(text.length) : '');
         for (const f of n.findings) {
-          if (STRIPPED.has(f.kind)) findings.push(spanFinding(slot.key, f, f.span.start, f.span.end));
-          else findings.push(spanFinding(slot.key, f, shift(f.span.start), shift(f.span.end)));
+          if (!ON_CLEAN.has(f.kind)) findings.push(spanFinding(slot.key, f));
         }
-        for (const f of detectPii(clean)) findings.push(spanFinding(slot.key, f, f.span.start, f.span.end));
-        for (const f of detectSecrets(clean))
-          findings.push(spanFinding(slot.key, f, f.span.start, f.span.end));
-        // Secrets and PII hidden in decoded blobs or smuggled text count too; their span is the carrier's.
+        for (const f of findExfilLinks(n.text, normaliseOptions)) findings.push(spanFinding(slot.key, f));
+        for (const f of detectPii(n.text)) findings.push(spanFinding(slot.key, f));
+        for (const f of detectSecrets(n.text)) findings.push(spanFinding(slot.key, f));
+        // Secrets hidden in decoded blobs or smuggled text count too; they have no span in the clean text.
         for (const hidden of n.scanTexts) {
           scanTexts.push(hidden);
           for (const f of detectSecrets(hidden)) findings.push(hiddenFinding(slot.key, f));
         }
-        if (text.length < slot.text.length) {
+        if (truncated) {
           findings.push({
             slot: slot.key,
             kind: 'oversize',
@@ -86,7 +89,8 @@ export function createInspector(options: InspectorOptions): Inspector {
   };
 }
 
-function spanFinding(slot: string, f: Finding, start: number, end: number): SpanFinding {
+function spanFinding(slot: string, f: Finding): SpanFinding {
+  const { start, end } = f.span;
   return {
     slot,
     kind: f.kind,
@@ -100,35 +104,4 @@ function spanFinding(slot: string, f: Finding, start: number, end: number): Span
 /** A finding in a decoded or hidden text has no span of its own in the slot: it points at the slot's start. */
 function hiddenFinding(slot: string, f: Finding): SpanFinding {
   return { slot, kind: f.kind, type: f.type, start: 0, end: 0, detail: 'in decoded or hidden text' };
-}
-
-/** `text` without the given spans (which may overlap, in any order). */
-export function removeSpans(text: string, spans: readonly { start: number; end: number }[]): string {
-  if (spans.length === 0) return text;
-  const sorted = [...spans].sort((a, b) => a.start - b.start);
-  let out = '';
-  let at = 0;
-  for (const s of sorted) {
-    if (s.start > at) out += text.slice(at, s.start);
-    at = Math.max(at, s.end);
-  }
-  return out + text.slice(at);
-}
-
-/** Maps an offset in the original text to the text with `removed` spans taken out. */
-export function spanShifter(removed: readonly { start: number; end: number }[]): (offset: number) => number {
-  if (removed.length === 0) return (o) => o;
-  const sorted = [...removed].sort((a, b) => a.start - b.start);
-  return (offset) => {
-    let cut = 0;
-    let at = 0;
-    for (const s of sorted) {
-      const start = Math.max(s.start, at);
-      if (start >= offset) break;
-      const end = Math.min(s.end, offset);
-      if (end > start) cut += end - start;
-      at = Math.max(at, s.end);
-    }
-    return offset - cut;
-  };
 }

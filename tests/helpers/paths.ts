@@ -10,6 +10,7 @@ const AGENTWALL_BUILD = join(REPO_ROOT, 'dist/cli/main.js');
 
 /** The crashable stdio fixture of these tests, run with `node --import tsx`. */
 export const CRASHY_SERVER = join(REPO_ROOT, 'tests/helpers/crashy-server.ts');
+export const MUTABLE_SERVER = join(REPO_ROOT, 'tests/fixtures/mutable-server.ts');
 
 function binOf(pkg: string): string {
   const dir = join(REPO_ROOT, 'node_modules', pkg);

@@ -8,7 +8,7 @@ import type { RawOutcome } from '../raw-calls.js';
 import { enforceCall } from '../../outbound/gate.js';
 import { trackInflight, type SessionContext } from '../session-context.js';
 import { publicContent } from '../content-uris.js';
-import { toolInfoOf } from './tools.js';
+import { definitionOf, toolInfoOf } from './tools.js';
 import { isVisible, visibilityOf } from './visibility.js';
 
 /**
@@ -53,7 +53,7 @@ async function gateToolCall(ctx: SessionContext, req: JSONRPCRequest): Promise<R
   if (!target || !upstream) {
     throw new AgentwallError(ErrorCode.UNKNOWN_TOOL, `unknown tool "${name}"`, { data: { tool: name } });
   }
-  const tool = toolInfoOf(target.name, ctx.tools.get(name));
+  const tool = toolInfoOf(target.name, await definitionOf(ctx, name, target.server));
   const visibility = await visibilityOf(ctx, target.server, tool);
   if (!isVisible(visibility)) {
     const rules = visibility.rules.filter((r) => r.mode === 'enforce').map((r) => r.id);

@@ -48,6 +48,38 @@ export function registerToolHandlers(ctx: SessionContext): void {
   );
 }
 
+/**
+ * The upstream's definition of a tool by its public name. A client may call a tool without listing
+ * first; agentwall then lists that server's tools itself (once per session), so that the gate sees the
+ * tool's annotations and schema, never a bare name.
+ */
+export async function definitionOf(
+  ctx: SessionContext,
+  publicName: string,
+  server: string,
+): Promise<Tool | undefined> {
+  const known = ctx.tools.get(publicName);
+  if (known !== undefined) return known;
+  const upstream = ctx.upstreams.get(server);
+  if (upstream?.status !== 'ready' || upstream.capabilities?.tools === undefined) return undefined;
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_LOOKUP_PAGES; page++) {
+    const result = await upstream.request({
+      method: 'tools/list',
+      params: cursor === undefined ? {} : { cursor },
+    });
+    for (const tool of (result.tools as Tool[] | undefined) ?? []) {
+      const name = ctx.naming.publicName(server, tool.name);
+      if (!ctx.tools.has(name)) ctx.tools.set(name, tool);
+    }
+    cursor = typeof result.nextCursor === 'string' ? result.nextCursor : undefined;
+    if (cursor === undefined) break;
+  }
+  return ctx.tools.get(publicName);
+}
+
+const MAX_LOOKUP_PAGES = 50;
+
 export function toolInfoOf(name: string, tool: Tool | undefined): ToolInfo {
   if (!tool) return { name };
   return {
