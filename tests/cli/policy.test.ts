@@ -1,9 +1,18 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { registerPolicyCommands } from '../../src/cli/policy.js';
+import { REPO_ROOT } from '../helpers/paths.js';
+
+/** The shipped bundle's rule counts, read from the file (it grows as checkpoints add default rules). */
+const SHIPPED = parse(readFileSync(join(REPO_ROOT, 'policies/default.yaml'), 'utf8')) as {
+  rules: { on: string | string[] }[];
+};
+const SHIPPED_RULES = SHIPPED.rules.length;
+const SHIPPED_TOOL_CALL_RULES = SHIPPED.rules.filter((r) => [r.on].flat().includes('tool_call')).length;
 
 const dir = mkdtempSync(join(tmpdir(), 'agentwall-policy-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,10 +55,10 @@ describe('agentwall policy check', () => {
     const r = await run(['policy', 'check']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/default\.yaml: 6 rules, 0 tests/);
+    expect(r.out).toMatch(new RegExp(`default\\.yaml: ${SHIPPED_RULES} rules, 0 tests`));
     expect(r.out).toMatch(/default\.test\.yaml: 0 rules, \d+ tests/);
-    expect(r.out).toMatch(/ok: 6 rules in 2 files, revision [0-9a-f]{12}/);
-    expect(r.out).toContain('tool_call: 5 rules');
+    expect(r.out).toMatch(new RegExp(`ok: ${SHIPPED_RULES} rules in 2 files, revision [0-9a-f]{12}`));
+    expect(r.out).toContain(`tool_call: ${SHIPPED_TOOL_CALL_RULES} rules`);
   });
 
   it('accepts a good bundle and counts shadow rules', async () => {
@@ -74,7 +83,7 @@ describe('agentwall policy check', () => {
     const config = write('conf/agentwall.yaml', 'policies:\n  paths: [rules/one.yaml, "@default"]\n');
     const r = await run(['policy', 'check', '--config', config]);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('ok: 7 rules in 3 files');
+    expect(r.out).toContain(`ok: ${SHIPPED_RULES + 1} rules in 3 files`);
   });
 });
 
@@ -83,7 +92,9 @@ describe('agentwall policy test', () => {
     const r = await run(['policy', 'test']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('✓ a plain read passes');
-    expect(r.out).toMatch(/(\d+) tests: \1 passed, 0 failed \(6 rules, revision [0-9a-f]{12}\)/);
+    expect(r.out).toMatch(
+      new RegExp(`(\\d+) tests: \\1 passed, 0 failed \\(${SHIPPED_RULES} rules, revision [0-9a-f]{12}\\)`),
+    );
     expect(r.out).not.toContain('rules no test makes fire');
   });
 
