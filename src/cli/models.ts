@@ -1,13 +1,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { buildModel } from '../ml/build-model.js';
+import { buildCapabilityModel, buildModel } from '../ml/build-model.js';
 import { prCurve, rocCurve, svgCurve } from '../ml/curves.js';
 import { readRows } from '../ml/data.js';
 import { binaryReport, multiClassReport } from '../ml/evaluate.js';
 import { modelPaths, modelsDir, readCard } from '../ml/model-files.js';
 import { createOnnxScorer } from '../ml/onnx-session.js';
-import { isTask, type TaskName } from '../ml/tasks.js';
+import { buildEmbeddingModel, DEFAULT_EMBEDDING } from '../ml/embedding.js';
+import { isTask, TASKS, type TaskName } from '../ml/tasks.js';
+import type { EpochReport } from '../ml/train.js';
 
 export interface ModelCommandDeps {
   readonly io: { readonly out: (line: string) => void; readonly err: (line: string) => void };
@@ -15,18 +17,29 @@ export interface ModelCommandDeps {
 }
 
 const task = (v: string): TaskName => {
-  if (!isTask(v)) throw new InvalidArgumentError('one of injection, jailbreak, domain');
+  if (!isTask(v)) throw new InvalidArgumentError(`one of ${TASKS.join(', ')}`);
   return v;
 };
 
-/** `agentwall models train|eval` (docs/models.md). */
+interface TrainFlags {
+  data: string;
+  out: string;
+  seed: number;
+  benignPool: string;
+  labels?: string;
+}
+
+/** `agentwall models train|eval|build-embedding` (docs/models.md). */
 export function registerModelCommands(program: Command, deps: ModelCommandDeps): void {
   const models = program.command('models').description('Train and evaluate the shipped classifiers');
   models
     .command('train')
     .description('Train a task from its JSONL data; writes models/<task>.onnx and models/<task>.card.json')
-    .argument('<task>', 'injection | jailbreak | domain', task)
-    .requiredOption('--data <dir>', 'the task data directory, e.g. ../shared/data/injection')
+    .argument('<task>', TASKS.join(' | '), task)
+    .requiredOption(
+      '--data <dir>',
+      'the task data directory, e.g. ../shared/data/injection; for capability the data root (../shared/data)',
+    )
     .option('--out <dir>', 'where to write the model and its card', modelsDir())
     .option('--seed <n>', 'seed for the split and the trainer', (v) => Number(v), 1)
     .option(
@@ -34,22 +47,46 @@ export function registerModelCommands(program: Command, deps: ModelCommandDeps):
       'calibrate binary thresholds on this pool of benign text too',
       'node_modules',
     )
-    .action(async (t: TaskName, flags: { data: string; out: string; seed: number; benignPool: string }) => {
-      const { onnx, card } = await buildModel(t, {
-        dataDir: resolve(flags.data),
-        seed: flags.seed,
-        poolRoot: flags.benignPool === 'none' ? undefined : resolve(flags.benignPool),
-        onEpoch: (r) =>
-          deps.io.err(
-            `epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)}, dev loss ${r.devLoss.toFixed(4)}, dev accuracy ${r.devAccuracy.toFixed(4)}`,
-          ),
-      });
-      await mkdir(flags.out, { recursive: true });
-      const paths = modelPaths(t, flags.out);
-      await writeFile(paths.onnx, onnx);
-      await writeFile(paths.card, `${JSON.stringify(card, null, 2)}\n`);
-      deps.io.out(`${paths.onnx}: ${onnx.length} bytes; card ${paths.card}`);
-      deps.io.out(JSON.stringify({ threshold: card.threshold, dev_metrics: card.dev_metrics }));
+    .option('--labels <file>', 'capability: the tool labels (default models/capability.labels.jsonl)')
+    .action(async (t: TaskName, flags: TrainFlags) => {
+      const onEpoch = (r: EpochReport) =>
+        deps.io.err(
+          `epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)}, dev loss ${r.devLoss.toFixed(4)}, dev accuracy ${r.devAccuracy.toFixed(4)}`,
+        );
+      const built =
+        t === 'capability'
+          ? await buildCapabilityModel({
+              dataDir: resolve(flags.data),
+              seed: flags.seed,
+              onEpoch,
+              ...(flags.labels ? { labelsFile: resolve(flags.labels) } : {}),
+            })
+          : await buildModel(t, {
+              dataDir: resolve(flags.data),
+              seed: flags.seed,
+              poolRoot: flags.benignPool === 'none' ? undefined : resolve(flags.benignPool),
+              onEpoch,
+            });
+      const paths = await writeModel(t, flags.out, built);
+      deps.io.out(`${paths.onnx}: ${built.onnx.length} bytes; card ${paths.card}`);
+      const { card } = built;
+      const threshold =
+        'thresholds' in card ? { thresholds: card.thresholds } : { threshold: card.threshold };
+      deps.io.out(JSON.stringify({ ...threshold, dev_metrics: card.dev_metrics }));
+    });
+  models
+    .command('build-embedding')
+    .description(
+      'Write the default text embedding (a seeded random projection): models/embedding.onnx and its card',
+    )
+    .option('--out <dir>', 'where to write the model and its card', modelsDir())
+    .option('--dim <n>', 'embedding dimension', (v) => Number(v), DEFAULT_EMBEDDING.dim)
+    .option('--seed <n>', 'seed of the projection table', (v) => Number(v), DEFAULT_EMBEDDING.seed)
+    .action(async (flags: { out: string; dim: number; seed: number }) => {
+      if (!Number.isInteger(flags.dim) || flags.dim < 1) throw new InvalidArgumentError('--dim must be ≥ 1');
+      const built = buildEmbeddingModel({ ...DEFAULT_EMBEDDING, dim: flags.dim, seed: flags.seed });
+      const paths = await writeModel('embedding', flags.out, built);
+      deps.io.out(`${paths.onnx}: ${built.onnx.length} bytes; card ${paths.card}`);
     });
   models
     .command('eval')
@@ -60,6 +97,13 @@ export function registerModelCommands(program: Command, deps: ModelCommandDeps):
     .option('--json', 'print one JSON object')
     .option('--report <dir>', 'write report.md with ROC and PR curves (binary) or a confusion matrix')
     .action(async (t: TaskName, flags: { data: string; models: string; json?: boolean; report?: string }) => {
+      if (t === 'capability') {
+        deps.io.err(
+          'agentwall: models eval scores labelled text rows; capability labels tools: its card holds cross-validated metrics (docs/models.md)',
+        );
+        deps.exit(2);
+        return;
+      }
       const report = await evaluateFile(t, flags.data, flags.models);
       deps.io.out(flags.json ? JSON.stringify(report.metrics) : JSON.stringify(report.metrics, null, 2));
       if (flags.report) {
@@ -69,6 +113,14 @@ export function registerModelCommands(program: Command, deps: ModelCommandDeps):
         deps.io.err(`report written to ${join(flags.report, 'report.md')}`);
       }
     });
+}
+
+async function writeModel(name: string, out: string, built: { onnx: Uint8Array; card: unknown }) {
+  await mkdir(out, { recursive: true });
+  const paths = { onnx: join(out, `${name}.onnx`), card: join(out, `${name}.card.json`) };
+  await writeFile(paths.onnx, built.onnx);
+  await writeFile(paths.card, `${JSON.stringify(built.card, null, 2)}\n`);
+  return paths;
 }
 
 async function evaluateFile(t: TaskName, dataFile: string, dir: string) {

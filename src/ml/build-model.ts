@@ -2,12 +2,32 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benignPool } from './benign-pool.js';
+import { readCapabilityData, type CapabilityCardCore, type CapabilityItem } from './capability.js';
 import { readRows, splitByGroup, type DataRow } from './data.js';
-import { binaryReport, multiClassReport, type BinaryReport } from './evaluate.js';
+import {
+  bestF1Threshold,
+  binaryReport,
+  groupFolds,
+  multiClassReport,
+  multiLabelReport,
+  type BinaryReport,
+  type MultiLabelReport,
+} from './evaluate.js';
+import { createFeaturiser } from './features.js';
+import { forward, type TextClassifier } from './model.js';
+import { modelsDir } from './model-files.js';
 import { atThreshold, thresholdForFpr } from './metrics.js';
 import { exportOnnx } from './onnx-export.js';
 import { createOnnxScorer } from './onnx-session.js';
-import { SHIPPED_DIM, SHIPPED_FEATURES, TASK_SPECS, type TaskName } from './tasks.js';
+import {
+  CAPABILITY_DIM,
+  CAPABILITY_FEATURES,
+  CAPABILITY_LABELS,
+  SHIPPED_DIM,
+  SHIPPED_FEATURES,
+  TASK_SPECS,
+  type TaskName,
+} from './tasks.js';
 import type { EpochReport } from './train.js';
 import { trainTask } from './train-task.js';
 
@@ -52,13 +72,14 @@ export async function buildModel(
   o: BuildOptions,
 ): Promise<{ onnx: Uint8Array; card: ModelCard }> {
   const spec = TASK_SPECS[task];
+  if (spec.kind === 'multilabel') throw new RangeError(`${task} is built by buildCapabilityModel`);
   const file = join(o.dataDir, 'train.jsonl');
   const rows = await readRows(file);
   const seed = o.seed ?? 1;
   const devShare = o.devShare ?? 0.2;
   const { train, dev } = splitByGroup(rows, devShare, seed);
   const labels =
-    spec.labels === 'from-data' ? [...new Set(rows.map((r) => r.label))].sort() : [...spec.labels];
+    spec.kind === 'multiclass' ? [...new Set(rows.map((r) => r.label))].sort() : [...spec.labels];
   const result = trainTask(train, dev, {
     labels,
     features: SHIPPED_FEATURES,
@@ -100,7 +121,7 @@ export async function buildModel(
       },
       onnx: { bytes: onnx.length, sha256: sha256(onnx) },
     };
-    if (spec.labels === 'from-data') {
+    if (spec.kind === 'multiclass') {
       return { onnx, card: { ...base, dev_metrics: multiClassReport(dev, devScores, labels) } };
     }
     const positive = spec.labels[1];
@@ -109,7 +130,7 @@ export async function buildModel(
       dev,
       p,
       positive,
-      spec.maxFpr ?? 0.01,
+      spec.maxFpr,
       // Only tasks that score tool outputs calibrate on the pool of package docs (a tool-output stand-in).
       spec.calibrateOnPool ? o.poolRoot : undefined,
       scorer,
@@ -176,3 +197,209 @@ async function scoreAll(
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
+
+export interface CapabilityBuildOptions {
+  /** The data root (holding injection/train.jsonl and agent/cases.jsonl) or the injection folder. */
+  readonly dataDir: string;
+  /** `models/capability.labels.jsonl` by default. */
+  readonly labelsFile?: string;
+  readonly seed?: number;
+  readonly onEpoch?: (r: EpochReport) => void;
+}
+
+/** `models/capability.card.json`. */
+export interface CapabilityCard extends CapabilityCardCore {
+  readonly version: 1;
+  readonly created: string;
+  readonly dim: number;
+  readonly data: readonly { file: string; sha256: string; rows: number; tools_described: number }[];
+  readonly labels_file: { file: string; sha256: string; tools: number; label_counts: Record<string, number> };
+  readonly labelling: string;
+  readonly text: string;
+  readonly split: CapabilitySplit;
+  readonly training: Record<string, unknown>;
+  readonly threshold_method: string;
+  readonly annotations: string;
+  readonly agent_cases?: { file: string; tools: number; labelled: number; note: string };
+  readonly dev_metrics: MultiLabelReport;
+  readonly onnx: { bytes: number; sha256: string; max_abs_diff_vs_typescript: number };
+}
+
+interface CapabilitySplit {
+  method: string;
+  folds: number;
+  seed: number;
+  toolkits: number;
+  tools: number;
+  fold_tools: number[];
+}
+
+const CV_FOLDS = 5;
+const CAP_MAX_EPOCHS = 100;
+const CAP_LEARNING_RATE = 0.01;
+
+/**
+ * Trains the capability classifier: 5-fold cross-validation grouped by toolkit estimates the metrics
+ * (per fold: train on 3 folds, early-stop and pick per-label thresholds on the 4th, score the 5th),
+ * then the shipped model is refitted on every labelled tool for the median best epoch, with the
+ * median per-label thresholds. Tools of one toolkit share names and wording, so a row split would
+ * flatter every number.
+ */
+export async function buildCapabilityModel(
+  o: CapabilityBuildOptions,
+): Promise<{ onnx: Uint8Array; card: CapabilityCard }> {
+  const seed = o.seed ?? 1;
+  const data = await readCapabilityData(
+    o.dataDir,
+    o.labelsFile ?? join(modelsDir(), 'capability.labels.jsonl'),
+  );
+  const { items } = data;
+  const cv = crossValidate(items, seed);
+  const thresholds = CAPABILITY_LABELS.map((_, j) => median(cv.perFold.map((t) => t[j] ?? 0.5)));
+  const epochs = Math.max(1, Math.round(median(cv.bestEpochs)));
+  const final = trainTask(items, items, {
+    ...capabilityTraining(seed),
+    epochs,
+    earlyStopping: false,
+    ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}),
+  });
+  const onnx = exportOnnx(final.model);
+  const maxDiff = await onnxParity(
+    onnx,
+    final.model,
+    items.map((it) => it.text),
+  );
+  const labels = [...CAPABILITY_LABELS];
+  const card: CapabilityCard = {
+    task: 'capability',
+    version: 1,
+    created: new Date().toISOString(),
+    labels,
+    features: { ...CAPABILITY_FEATURES },
+    dim: CAPABILITY_DIM,
+    thresholds: Object.fromEntries(labels.map((l, j) => [l, thresholds[j] as number])),
+    data: [data.source],
+    labels_file: data.labelsFile,
+    labelling: LABELLING,
+    text: 'toolText() in src/ml/capability.ts: the name split at camelCase/snake_case (twice), the description, and the input property names (split); chosen among 5 variants by cross-validated micro F1',
+    split: cv.split,
+    training: {
+      refit: 'shipped model trained on every labelled tool for the median cross-validated best epoch',
+      epochs,
+      cv_best_epochs: cv.bestEpochs,
+      max_epochs: CAP_MAX_EPOCHS,
+      learning_rate: CAP_LEARNING_RATE,
+      seed,
+      loss: 'binary cross-entropy summed over the labels (one sigmoid per label)',
+      optimiser: 'Adam (lazy on the embedding), batch 32',
+    },
+    threshold_method:
+      'per label, the best-F1 threshold on the tuning fold (0.5 when that fold has no positive); shipped: the median over the folds. dev_metrics decide each tool with its own fold’s thresholds.',
+    annotations: ANNOTATIONS,
+    ...(data.agentCases ? { agent_cases: data.agentCases } : {}),
+    dev_metrics: multiLabelReport(
+      items.map((it) => it.label),
+      cv.scores,
+      labels,
+      cv.thresholds,
+      thresholds,
+    ),
+    onnx: { bytes: onnx.length, sha256: sha256(onnx), max_abs_diff_vs_typescript: maxDiff },
+  };
+  return { onnx, card };
+}
+
+function capabilityTraining(seed: number) {
+  return {
+    labels: [...CAPABILITY_LABELS],
+    multiLabel: true,
+    features: CAPABILITY_FEATURES,
+    dim: CAPABILITY_DIM,
+    seed,
+    learningRate: CAP_LEARNING_RATE,
+  };
+}
+
+/**
+ * Out-of-fold scores for every item, each from a model that saw none of its toolkit, with the
+ * thresholds its fold picked; plus every fold's thresholds and best epoch.
+ */
+function crossValidate(items: readonly CapabilityItem[], seed: number) {
+  const labels = CAPABILITY_LABELS;
+  const sizes = new Map<string, number>();
+  for (const it of items) sizes.set(it.toolkit, (sizes.get(it.toolkit) ?? 0) + 1);
+  const fold = groupFolds(sizes, CV_FOLDS, seed);
+  const foldOf = (it: CapabilityItem) => fold.get(it.toolkit) as number;
+  const part = (p: (k: number) => boolean) => items.filter((it) => p(foldOf(it)));
+  const scores = new Array<Float64Array>(items.length);
+  const thresholds = new Array<number[]>(items.length);
+  const perFold: number[][] = [];
+  const bestEpochs: number[] = [];
+  const featuriser = createFeaturiser(CAPABILITY_FEATURES);
+  for (let f = 0; f < CV_FOLDS; f++) {
+    const tune = (f + 1) % CV_FOLDS;
+    const tuneSet = part((k) => k === tune);
+    const r = trainTask(
+      part((k) => k !== f && k !== tune),
+      tuneSet,
+      { ...capabilityTraining(seed), epochs: CAP_MAX_EPOCHS },
+    );
+    bestEpochs.push(r.bestEpoch);
+    const score = (it: CapabilityItem) => forward(r.model, featuriser.featurise(it.text));
+    const tuneScores = tuneSet.map(score);
+    const t = labels.map((l, j) =>
+      bestF1Threshold(
+        tuneSet.map((it, i) => ({ score: tuneScores[i]?.[j] ?? 0, positive: it.label.includes(l) })),
+      ),
+    );
+    perFold.push(t);
+    items.forEach((it, i) => {
+      if (foldOf(it) !== f) return;
+      scores[i] = score(it);
+      thresholds[i] = t;
+    });
+  }
+  const split: CapabilitySplit = {
+    method: `${CV_FOLDS}-fold cross-validation grouped by toolkit (a toolkit's tools are all in one fold); per fold, train on 3 folds, early-stop and pick thresholds on the next fold, score the held-out fold`,
+    folds: CV_FOLDS,
+    seed,
+    toolkits: sizes.size,
+    tools: items.length,
+    fold_tools: Array.from({ length: CV_FOLDS }, (_, f) => part((k) => k === f).length),
+  };
+  return { scores, thresholds, perFold, bestEpochs, split };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** Scores texts through ONNX Runtime and returns the largest difference from the TypeScript forward pass. */
+async function onnxParity(
+  onnx: Uint8Array,
+  model: TextClassifier,
+  texts: readonly string[],
+): Promise<number> {
+  const scorer = await createOnnxScorer({ model: onnx, features: model.features });
+  try {
+    const got = await scoreAll(scorer, texts);
+    const featuriser = createFeaturiser(model.features);
+    let max = 0;
+    texts.forEach((t, i) => {
+      const want = forward(model, featuriser.featurise(t));
+      want.forEach((w, j) => (max = Math.max(max, Math.abs(w - (got[i]?.[j] ?? NaN)))));
+    });
+    if (!(max < 1e-4)) throw new Error(`ONNX scores differ from the TypeScript forward pass by ${max}`);
+    return max;
+  } finally {
+    await scorer.close();
+  }
+}
+
+const LABELLING =
+  'Written for this project, one line per tool in models/capability.labels.jsonl. A verb lexicon over the split name (and, for send_external/financial/credential/execute, the description) proposed labels (Get/Search/Read/List/View/Retrieve→read; Create/Update/Add/Set/Post/Send/…→write; Delete/Remove/Cancel/Revoke→destructive; Send/Email/Share/Post/Reply/Invitations→send_external; Bank/Pay/Transfer/Trade/Order/Money/Balance→financial; Password/Token/Key/Factor/Code/Private→credential; Execute/Run/Terminal/Shell/Command/Contract→execute); every tool was then reviewed by hand and 63 of 251 changed (the "why" field says why). Definitions: read = returns data it was not given; write = changes state anywhere (records, devices, messages); destructive = deletes or irreversibly cancels/revokes; send_external = delivers content to someone other than the user; financial = moves money, trades, or reads financial accounts/payment data; credential = reads, creates, shares or changes a secret or authentication factor; execute = runs code or commands.';
+
+const ANNOTATIONS =
+  'src/ml/capability.ts applyAnnotations: readOnlyHint true → read = 1 and (trusted) write = destructive = 0; readOnlyHint false → write = 1; destructiveHint true (not read-only) → destructive = write = 1; openWorldHint true → openWorld, and send_external = 1 when write is flagged; openWorldHint false (trusted) → send_external = 0. With trustAnnotations false, hints only raise probabilities.';

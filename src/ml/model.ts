@@ -1,14 +1,19 @@
 /**
- * The fastText-style classifier: embedding bag → mean → linear → sigmoid (binary) or softmax.
- * `forward` here is the reference the ONNX export is checked against.
+ * The fastText-style classifier: embedding bag → mean → linear → sigmoid (binary, and one per label
+ * for multi-label) or softmax (multi-class). `forward` here is the reference the ONNX export is
+ * checked against.
  */
 import type { FeaturiserOptions } from './features.js';
 
-export type ModelKind = 'binary' | 'multiclass';
+/** binary: one sigmoid; multiclass: one softmax over the labels; multilabel: one sigmoid per label. */
+export type ModelKind = 'binary' | 'multiclass' | 'multilabel';
 
 export interface TextClassifier {
   readonly kind: ModelKind;
-  /** Class names. Binary: [negative, positive]; the single output is P(labels[1]). */
+  /**
+   * Class names. Binary: [negative, positive]; the single output is P(labels[1]). Multi-label: one
+   * independent P(label applies) per name.
+   */
   readonly labels: readonly string[];
   readonly features: FeaturiserOptions;
   readonly dim: number;
@@ -36,8 +41,27 @@ export function meanEmbedding(m: TextClassifier, ids: ArrayLike<number>, h: Floa
   for (let j = 0; j < d; j++) h[j] = (h[j] as number) * inv;
 }
 
+/**
+ * Σ countᵢ·rowᵢ / max(Σ countᵢ, 1) over a bag of unique ids and their counts (bag.ts) into `out`, in
+ * float32 as ONNX Runtime computes it: the exported graph's mean, without the runtime.
+ */
+export function bagMean(m: TextClassifier, ids: Int32Array, counts: Float32Array, out: Float32Array): void {
+  out.fill(0);
+  const d = m.dim;
+  const e = m.embedding;
+  let total = 0;
+  for (let k = 0; k < ids.length; k++) {
+    const c = counts[k] as number;
+    const row = (ids[k] as number) * d;
+    total += c;
+    for (let j = 0; j < d; j++) out[j] = (out[j] as number) + c * (e[row + j] as number);
+  }
+  const inv = 1 / Math.max(total, 1);
+  for (let j = 0; j < d; j++) out[j] = (out[j] as number) * inv;
+}
+
 /** Logits W·h + b into z. */
-export function logits(m: TextClassifier, h: Float64Array, z: Float64Array): void {
+export function logits(m: TextClassifier, h: ArrayLike<number>, z: Float64Array): void {
   const d = m.dim;
   for (let o = 0; o < z.length; o++) {
     let s = m.bias[o] as number;
@@ -46,10 +70,10 @@ export function logits(m: TextClassifier, h: Float64Array, z: Float64Array): voi
   }
 }
 
-/** Sigmoid (binary) or softmax (multiclass) in place. */
+/** Sigmoid per output (binary, multilabel) or softmax (multiclass) in place. */
 export function activate(kind: ModelKind, z: Float64Array): void {
-  if (kind === 'binary') {
-    z[0] = 1 / (1 + Math.exp(-(z[0] as number)));
+  if (kind !== 'multiclass') {
+    for (let o = 0; o < z.length; o++) z[o] = 1 / (1 + Math.exp(-(z[o] as number)));
     return;
   }
   let max = -Infinity;
@@ -62,7 +86,10 @@ export function activate(kind: ModelKind, z: Float64Array): void {
   for (let o = 0; o < z.length; o++) z[o] = (z[o] as number) / sum;
 }
 
-/** Scores for one featurised text: [P(positive)] for binary, class probabilities otherwise. */
+/**
+ * Scores for one featurised text: [P(positive)] for binary, class probabilities for multiclass, one
+ * independent probability per label for multilabel.
+ */
 export function forward(m: TextClassifier, ids: ArrayLike<number>): Float64Array {
   const h = new Float64Array(m.dim);
   const z = new Float64Array(outputCount(m.kind, m.labels));

@@ -1,27 +1,59 @@
 import type { FeaturiserOptions } from './features.js';
 
 /** What agentwall trains and ships (docs/models.md). */
-export const TASKS = ['injection', 'jailbreak', 'domain'] as const;
+export const TASKS = ['injection', 'jailbreak', 'domain', 'capability'] as const;
 export type TaskName = (typeof TASKS)[number];
 
-export interface TaskSpec {
-  readonly task: TaskName;
-  /** Binary: [negative, positive]. Multiclass: from the data, sorted. */
-  readonly labels: 'from-data' | readonly [string, string];
-  /** Binary tasks: the false-positive budget the operating threshold is calibrated for. */
-  readonly maxFpr?: number;
-  /** Binary tasks: calibrate on a benign pool of installed packages' docs too (tool outputs). */
-  readonly calibrateOnPool?: boolean;
-}
+/** What an MCP tool can do (src/ml/capability.ts); the order is the model's output order. */
+export const CAPABILITY_LABELS = [
+  'read',
+  'write',
+  'destructive',
+  'send_external',
+  'financial',
+  'credential',
+  'execute',
+] as const;
+export type CapabilityLabel = (typeof CAPABILITY_LABELS)[number];
+
+export type TaskSpec =
+  | {
+      readonly task: TaskName;
+      readonly kind: 'binary';
+      /** [negative, positive]. */
+      readonly labels: readonly [string, string];
+      /** The false-positive budget the operating threshold is calibrated for. */
+      readonly maxFpr: number;
+      /** Calibrate on a benign pool of installed packages' docs too (tool outputs). */
+      readonly calibrateOnPool?: boolean;
+    }
+  /** Labels from the data, sorted. */
+  | { readonly task: TaskName; readonly kind: 'multiclass'; readonly labels: 'from-data' }
+  /** One sigmoid per label, a threshold per label (buildCapabilityModel in src/ml/build-model.ts). */
+  | { readonly task: TaskName; readonly kind: 'multilabel'; readonly labels: readonly string[] };
 
 /** 2^16 × 32 float32 ≈ 8.4 MB per model: under the 10 MB budget, at a small cost in collisions. */
 export const SHIPPED_FEATURES: FeaturiserOptions = Object.freeze({ buckets: 1 << 16, minN: 3, maxN: 5 });
 export const SHIPPED_DIM = 32;
 
+/**
+ * The capability model reads short texts (a tool's name, description and parameters) and is trained
+ * on a few hundred tools: 2^15 buckets × 32 dims (4.2 MB) leave few collisions at half the size.
+ */
+export const CAPABILITY_FEATURES: FeaturiserOptions = Object.freeze({ buckets: 1 << 15, minN: 3, maxN: 5 });
+export const CAPABILITY_DIM = 32;
+
 export const TASK_SPECS: Readonly<Record<TaskName, TaskSpec>> = {
-  injection: { task: 'injection', labels: ['benign', 'injection'], maxFpr: 0.01, calibrateOnPool: true },
-  jailbreak: { task: 'jailbreak', labels: ['benign', 'jailbreak'], maxFpr: 0.01 },
-  domain: { task: 'domain', labels: 'from-data' },
+  injection: {
+    task: 'injection',
+    kind: 'binary',
+    labels: ['benign', 'injection'],
+    maxFpr: 0.01,
+    calibrateOnPool: true,
+  },
+  jailbreak: { task: 'jailbreak', kind: 'binary', labels: ['benign', 'jailbreak'], maxFpr: 0.01 },
+  domain: { task: 'domain', kind: 'multiclass', labels: 'from-data' },
+  capability: { task: 'capability', kind: 'multilabel', labels: CAPABILITY_LABELS },
 };
 
 export function isTask(name: string): name is TaskName {

@@ -1,6 +1,8 @@
 /**
  * Deterministic minibatch trainer for the fastText-style classifier in model.ts.
  *
+ * Binary and multilabel models minimise binary cross-entropy (summed over the labels for
+ * multilabel: each output is its own sigmoid), multiclass ones softmax cross-entropy.
  * Adam with lazy (sparse) updates for the embedding table: only rows a batch touched are updated,
  * with the global step's bias correction (as TF's LazyAdam) — a dense update of a 2^18 × 32 table
  * per batch would dominate training time. Early stopping keeps the weights of the epoch with the
@@ -20,8 +22,11 @@ import { seededRandom, shuffle, type Random } from './prng.js';
 export interface Example {
   /** Feature ids from `featurise`, each < features.buckets. */
   readonly ids: Int32Array;
-  /** Index into labels (binary: 0 = negative, 1 = positive). */
-  readonly label: number;
+  /**
+   * Index into labels (binary: 0 = negative, 1 = positive); for a multilabel model, the indices of
+   * every label that applies (none is allowed: a tool that does none of the things labelled).
+   */
+  readonly label: number | readonly number[];
 }
 
 export interface TrainOptions {
@@ -35,6 +40,11 @@ export interface TrainOptions {
   readonly seed?: number;
   /** Epochs without dev-loss improvement before stopping. */
   readonly patience?: number;
+  /**
+   * False: run every epoch and return the last one's weights (dev is then only reported on), e.g.
+   * to refit on all data for an epoch count chosen by cross-validation. Default true.
+   */
+  readonly earlyStopping?: boolean;
   /** Progress hook (the CLI draws its progress bar from it; src/ never writes to the console). */
   readonly onEpoch?: (report: EpochReport) => void;
 }
@@ -43,6 +53,7 @@ export interface EpochReport {
   readonly epoch: number;
   readonly trainLoss: number;
   readonly devLoss: number;
+  /** Share right at 0.5 (binary), at the argmax (multiclass), or per label at 0.5 (multilabel). */
   readonly devAccuracy: number;
 }
 
@@ -92,22 +103,41 @@ function asModel(o: TrainOptions, dim: number, p: Params): TextClassifier {
 }
 
 /** Loss of one example given its activated outputs p; writes dLoss/dLogit into dz. */
-function lossAndGrad(kind: ModelKind, p: Float64Array, label: number, dz: Float64Array): number {
+function lossAndGrad(kind: ModelKind, p: Float64Array, label: Example['label'], dz: Float64Array): number {
+  if (kind === 'multilabel') {
+    const on = label as readonly number[];
+    let loss = 0;
+    for (let o = 0; o < p.length; o++) {
+      const y = on.includes(o) ? 1 : 0;
+      const q = p[o] as number;
+      dz[o] = q - y;
+      loss -= Math.log(Math.max(y === 1 ? q : 1 - q, LOG_FLOOR));
+    }
+    return loss;
+  }
+  const k = label as number;
   if (kind === 'binary') {
-    const y = label === 1 ? 1 : 0;
+    const y = k === 1 ? 1 : 0;
     const q = p[0] as number;
     dz[0] = q - y;
     return -Math.log(Math.max(y === 1 ? q : 1 - q, LOG_FLOOR));
   }
-  for (let o = 0; o < p.length; o++) dz[o] = (p[o] as number) - (o === label ? 1 : 0);
-  return -Math.log(Math.max(p[label] as number, LOG_FLOOR));
+  for (let o = 0; o < p.length; o++) dz[o] = (p[o] as number) - (o === k ? 1 : 0);
+  return -Math.log(Math.max(p[k] as number, LOG_FLOOR));
 }
 
-function isCorrect(kind: ModelKind, p: Float64Array, label: number): boolean {
-  if (kind === 'binary') return ((p[0] as number) >= 0.5 ? 1 : 0) === label;
+/** 1 or 0 for one prediction; for multilabel, the share of labels decided right at 0.5. */
+function correctness(kind: ModelKind, p: Float64Array, label: Example['label']): number {
+  if (kind === 'multilabel') {
+    const on = label as readonly number[];
+    let right = 0;
+    for (let o = 0; o < p.length; o++) if ((p[o] as number) >= 0.5 === on.includes(o)) right++;
+    return right / p.length;
+  }
+  if (kind === 'binary') return ((p[0] as number) >= 0.5 ? 1 : 0) === label ? 1 : 0;
   let best = 0;
   for (let o = 1; o < p.length; o++) if ((p[o] as number) > (p[best] as number)) best = o;
-  return best === label;
+  return best === label ? 1 : 0;
 }
 
 /** Mean loss and accuracy over a set, without gradients. */
@@ -125,7 +155,7 @@ export function evaluate(
     logits(m, h, z);
     activate(m.kind, z);
     loss += lossAndGrad(m.kind, z, ex.label, dz);
-    if (isCorrect(m.kind, z, ex.label)) correct++;
+    correct += correctness(m.kind, z, ex.label);
   }
   const n = Math.max(examples.length, 1);
   return { loss: loss / n, accuracy: correct / n };
@@ -211,10 +241,16 @@ function checkInputs(train: readonly Example[], dev: readonly Example[], o: Trai
   if (train.length === 0 || dev.length === 0)
     throw new RangeError('train and dev sets must both be non-empty');
   if (o.kind === 'binary' ? o.labels.length !== 2 : o.labels.length < 2)
-    throw new RangeError('binary needs exactly 2 labels, multiclass at least 2');
+    throw new RangeError('binary needs exactly 2 labels, multiclass and multilabel at least 2');
+  const isIndex = (k: number) => Number.isInteger(k) && k >= 0 && k < o.labels.length;
   for (const ex of [...train, ...dev]) {
-    if (!Number.isInteger(ex.label) || ex.label < 0 || ex.label >= o.labels.length)
-      throw new RangeError(`label index ${ex.label} out of range`);
+    const multi = typeof ex.label !== 'number';
+    if (multi !== (o.kind === 'multilabel'))
+      throw new RangeError(
+        `a ${o.kind} example needs ${multi ? 'one label index' : 'a list of label indices'}`,
+      );
+    const indices = typeof ex.label === 'number' ? [ex.label] : ex.label;
+    for (const k of indices) if (!isIndex(k)) throw new RangeError(`label index ${k} out of range`);
     for (const id of ex.ids)
       if (id < 0 || id >= o.features.buckets)
         throw new RangeError(`feature id ${id} outside [0, ${o.features.buckets})`);
@@ -263,8 +299,10 @@ export function trainClassifier(
     };
     history.push(report);
     o.onEpoch?.(report);
+    if (o.earlyStopping === false) continue;
     if (devEval.loss < best.loss) best = { loss: devEval.loss, epoch, params: copyParams(params) };
     else if (epoch - best.epoch >= patience) break;
   }
+  if (o.earlyStopping === false) return { model: asModel(o, dim, params), history, bestEpoch: epochs };
   return { model: asModel(o, dim, best.params), history, bestEpoch: best.epoch };
 }

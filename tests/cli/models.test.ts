@@ -82,3 +82,81 @@ describe('buildModel', () => {
     expect(card.dev_metrics).toHaveProperty('at_threshold.fpr', 0);
   });
 });
+
+describe('agentwall models train capability', () => {
+  it('trains from the data root and a labels file, writes the model and a card with per-label thresholds', async () => {
+    const data = join(dir, 'capability-data');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(data, 'injection'), { recursive: true });
+    const kits = ['Acme', 'Bolt', 'Cobalt', 'Delta', 'Ember', 'Fjord'];
+    const verbs: [string, string, string[]][] = [
+      ['GetItem', 'Retrieve an item by its id.', ['read']],
+      ['DeleteItem', 'Delete an item permanently.', ['write', 'destructive']],
+      ['PayInvoice', 'Pay an invoice from the bank account.', ['write', 'financial']],
+    ];
+    const rows = kits.flatMap((k) =>
+      verbs.map(([v, d]) =>
+        JSON.stringify({
+          text: `${k}${v}: ${d}`,
+          label: 'benign',
+          source: 'toy',
+          surface: 'tool_description',
+        }),
+      ),
+    );
+    writeFileSync(join(data, 'injection', 'train.jsonl'), rows.join('\n'));
+    const labels = join(dir, 'capability.labels.jsonl');
+    writeFileSync(
+      labels,
+      kits
+        .flatMap((k) => verbs.map(([v, , l]) => JSON.stringify({ tool: `${k}${v}`, toolkit: k, labels: l })))
+        .join('\n'),
+    );
+    const out = join(dir, 'capability-out');
+    const r = await run(['models', 'train', 'capability', '--data', data, '--labels', labels, '--out', out]);
+    expect(r.code).toBe(0);
+    const printed = JSON.parse(r.out.split('\n')[1]!) as { thresholds: Record<string, number> };
+    expect(Object.keys(printed.thresholds)).toEqual([
+      'read',
+      'write',
+      'destructive',
+      'send_external',
+      'financial',
+      'credential',
+      'execute',
+    ]);
+    const card = JSON.parse(readFileSync(join(out, 'capability.card.json'), 'utf8'));
+    expect(card.thresholds).toEqual(printed.thresholds);
+    expect(card.dev_metrics.n).toBe(18);
+    expect(readFileSync(join(out, 'capability.onnx')).length).toBe(card.onnx.bytes);
+  });
+
+  it('names capability among the tasks, and refuses to eval it on text rows', async () => {
+    const bad = await run(['models', 'train', 'nope', '--data', dir]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/capability/);
+    const r = await run(['models', 'eval', 'capability', '--data', join(dir, 'eval.jsonl')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/cross-validated metrics/);
+  });
+});
+
+describe('agentwall models build-embedding', () => {
+  it('writes an embedding model and card that the loader reads', async () => {
+    const out = join(dir, 'embedding-out');
+    const r = await run(['models', 'build-embedding', '--out', out, '--dim', '16', '--seed', '3']);
+    expect(r.code).toBe(0);
+    const card = JSON.parse(readFileSync(join(out, 'embedding.card.json'), 'utf8'));
+    expect(card).toMatchObject({ task: 'embedding', dim: 16, table: { seed: 3 } });
+    const { loadShippedEmbedder } = await import('../../src/ml/embedding.js');
+    const embedder = await loadShippedEmbedder({ dir: out });
+    try {
+      const [v] = await embedder.embed(['hello world']);
+      expect(v).toHaveLength(16);
+    } finally {
+      await embedder.close();
+    }
+    const rejected = await run(['models', 'build-embedding', '--out', out, '--dim', '0']);
+    expect(rejected.code).not.toBe(0);
+  });
+});

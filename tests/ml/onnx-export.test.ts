@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { featurise } from '../../src/ml/features.js';
-import { forward, type TextClassifier } from '../../src/ml/model.js';
-import { exportOnnx } from '../../src/ml/onnx-export.js';
+import { createBagger } from '../../src/ml/bag.js';
+import { bagMean, forward, meanEmbedding, type TextClassifier } from '../../src/ml/model.js';
+import { exportHeadOnnx, exportOnnx, importOnnx } from '../../src/ml/onnx-export.js';
 import { createOnnxScorer } from '../../src/ml/onnx-session.js';
 import { seededRandom } from '../../src/ml/prng.js';
 import { trainClassifier } from '../../src/ml/train.js';
@@ -19,7 +20,7 @@ const TEXTS = [
 ];
 
 /** A model with random, non-trivial weights in every tensor. */
-function randomModel(kind: 'binary' | 'multiclass', labels: string[], seed: number): TextClassifier {
+function randomModel(kind: TextClassifier['kind'], labels: string[], seed: number): TextClassifier {
   const random = seededRandom(seed);
   const fill = (n: number, scale: number) =>
     Float32Array.from({ length: n }, () => (random() * 2 - 1) * scale);
@@ -72,6 +73,18 @@ describe('exportOnnx + createOnnxScorer', () => {
     await expectParity(m, exportOnnx(m));
   });
 
+  it('matches for a random multilabel model (one sigmoid per label, rows need not sum to 1)', async () => {
+    const m = randomModel('multilabel', ['read', 'write', 'destructive'], 14);
+    await expectParity(m, exportOnnx(m));
+    const scorer = await createOnnxScorer({ model: exportOnnx(m), features: m.features });
+    try {
+      const sums = (await scorer.score(TEXTS)).map((r) => r.reduce((a, b) => a + b, 0));
+      expect(sums.some((s) => Math.abs(s - 1) > 0.05)).toBe(true);
+    } finally {
+      await scorer.close();
+    }
+  });
+
   it('matches for a trained model loaded from a file', async () => {
     const { model } = trainClassifier(toExamples(injectionRows(120, 1)), toExamples(injectionRows(40, 2)), {
       kind: 'binary',
@@ -89,5 +102,57 @@ describe('exportOnnx + createOnnxScorer', () => {
   it('is byte-for-byte reproducible', () => {
     const m = randomModel('binary', ['benign', 'injection'], 13);
     expect(Buffer.from(exportOnnx(m)).equals(Buffer.from(exportOnnx(m)))).toBe(true);
+  });
+});
+
+describe('importOnnx and exportHeadOnnx', () => {
+  it('bagMean over merged ids and counts equals meanEmbedding over every occurrence', () => {
+    const m = randomModel('binary', ['benign', 'injection'], 23);
+    const bag = createBagger(m.features.buckets);
+    for (const text of TEXTS) {
+      const ids = featurise(text, m.features);
+      const b = bag(ids);
+      const [want, got] = [new Float64Array(m.dim), new Float32Array(m.dim)];
+      meanEmbedding(m, ids, want);
+      bagMean(m, b.ids, b.counts, got);
+      want.forEach((w, j) => expect(Math.abs(got[j]! - w)).toBeLessThan(1e-5));
+    }
+  });
+
+  it('reads back the weights and metadata exportOnnx wrote, for every kind', () => {
+    for (const [kind, labels] of [
+      ['binary', ['benign', 'injection']],
+      ['multiclass', ['a', 'b', 'c']],
+      ['multilabel', ['read', 'write']],
+    ] as const) {
+      const m = randomModel(kind, [...labels], 21);
+      // A Buffer, as readFileSync gives: its slices are views into a larger pool.
+      const back = importOnnx(Buffer.concat([Buffer.from([1, 2, 3]), exportOnnx(m)]).subarray(3));
+      expect(back.kind).toBe(kind);
+      expect(back.labels).toEqual(labels);
+      expect(back.features).toEqual(m.features);
+      expect(back.dim).toBe(m.dim);
+      for (const k of ['embedding', 'weight', 'bias'] as const)
+        expect(Buffer.from(back[k].buffer).equals(Buffer.from(m[k].buffer))).toBe(true);
+    }
+    expect(() => importOnnx(Uint8Array.of(8, 1))).toThrow(/not an agentwall model/);
+  });
+
+  it('the head on a TypeScript mean scores as the whole graph does', async () => {
+    const m = randomModel('multiclass', ['a', 'b', 'c', 'd'], 22);
+    const { InferenceSession, Tensor } = await import('onnxruntime-node');
+    const head = await InferenceSession.create(exportHeadOnnx(m));
+    try {
+      const h = new Float64Array(m.dim);
+      for (const text of TEXTS) {
+        const ids = featurise(text, m.features);
+        meanEmbedding(m, ids, h);
+        const out = await head.run({ mean: new Tensor('float32', Float32Array.from(h), [1, m.dim]) });
+        const got = out.scores!.data as Float32Array;
+        forward(m, ids).forEach((w, j) => expect(Math.abs(got[j]! - w)).toBeLessThan(1e-5));
+      }
+    } finally {
+      await head.release();
+    }
   });
 });

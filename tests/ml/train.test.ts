@@ -81,3 +81,49 @@ describe('trainClassifier', () => {
     expect(() => trainClassifier(train, [], BINARY)).toThrow(RangeError);
   });
 });
+
+describe('trainClassifier, multilabel', () => {
+  // Three independent labels, each switched on by its own keyword: a row may carry none, one or all.
+  const KEYS = ['invoice payment', 'delete forever', 'send email'];
+  function multiRows(count: number, seed: number) {
+    const rows = injectionRows(count, seed);
+    return rows.map((r, i) => {
+      const on = [0, 1, 2].filter((k) => ((i * 7 + seed) >> k) & 1);
+      const text = [r.text.split('.')[0], ...on.map((k) => KEYS[k])].join(' ');
+      return { ids: featurise(text, TOY_FEATURES), label: on };
+    });
+  }
+  const opts: TrainOptions = { ...BINARY, kind: 'multilabel', labels: ['financial', 'destructive', 'send'] };
+
+  it('learns independent sigmoids: each label on or off whatever the others are', () => {
+    const { model } = trainClassifier(multiRows(240, 1), multiRows(60, 2), opts);
+    expect(evaluate(model, multiRows(60, 3)).accuracy).toBe(1);
+    const p = forward(model, featurise('the quarterly report, delete forever and send email', TOY_FEATURES));
+    expect(p).toHaveLength(3);
+    expect(p[0]).toBeLessThan(0.5);
+    expect(p[1]).toBeGreaterThan(0.5);
+    expect(p[2]).toBeGreaterThan(0.5);
+    // Not a softmax: the probabilities need not sum to 1.
+    expect(p.reduce((a, b) => a + b, 0)).toBeGreaterThan(1.2);
+    const none = forward(model, featurise('weather today is sunny', TOY_FEATURES));
+    for (const q of none) expect(q).toBeLessThan(0.5);
+  });
+
+  it('rejects a single index for a multilabel model, a list for a binary one, and out-of-range indices', () => {
+    const ids = Int32Array.of(1);
+    expect(() => trainClassifier([{ ids, label: 1 }], [{ ids, label: [1] }], opts)).toThrow(/list of label/);
+    expect(() => trainClassifier([{ ids, label: [1] }], [{ ids, label: 1 }], BINARY)).toThrow(/one label/);
+    expect(() => trainClassifier([{ ids, label: [3] }], [{ ids, label: [] }], opts)).toThrow(/out of range/);
+  });
+
+  it('with earlyStopping false runs every epoch and returns the last one', () => {
+    const [train, dev] = [multiRows(60, 4), multiRows(20, 5)];
+    const jumpy = { ...opts, learningRate: 0.5, patience: 1, epochs: 60 };
+    expect(trainClassifier(train, dev, jumpy).history.length).toBeLessThan(60);
+    const all = trainClassifier(train, dev, { ...jumpy, earlyStopping: false });
+    expect(all.history).toHaveLength(60);
+    expect(all.bestEpoch).toBe(60);
+    const oneLess = trainClassifier(train, dev, { ...jumpy, epochs: 59, earlyStopping: false });
+    expect(bytesOf(all.model.weight).equals(bytesOf(oneLess.model.weight))).toBe(false);
+  });
+});
