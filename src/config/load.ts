@@ -138,7 +138,8 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): Config {
     errors.push(`admin.token_env: the token in ${c.admin.token_env} is shorter than 16 characters`);
   }
   const scorerEnv: Record<string, string> = {};
-  for (const [name, scorer] of Object.entries(c.scorers)) {
+  for (const name of ['injection', 'jailbreak'] as const) {
+    const scorer = c.scorers[name];
     const keyEnv = scorer.use.backend === 'vllm' ? scorer.use.api_key_env : undefined;
     if (keyEnv === undefined || !scorer.enabled) continue;
     const value = env[keyEnv];

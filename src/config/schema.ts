@@ -61,7 +61,11 @@ const scorerToggle = z
     /** Slower than this fails the stage, and `pipeline.on_stage_error` decides. */
     timeout: duration.default(250),
     /** Which model scores: the shipped ONNX one by default, or an hf / vllm backend (docs/scorer-backends.md). */
-    use: scorerBackendSchema.default({ backend: 'onnx', execution_providers: ['cpu'], chunk: { ...DEFAULT_CHUNK } }),
+    use: scorerBackendSchema.default({
+      backend: 'onnx',
+      execution_providers: ['cpu'],
+      chunk: { ...DEFAULT_CHUNK },
+    }),
   })
   .prefault({});
 
@@ -139,6 +143,8 @@ export const configSchema = z
       .strictObject({
         injection: scorerToggle,
         jailbreak: scorerToggle,
+        /** The shipped tool-capability classifier (`signals.capability_*`, `signals.read_only`). */
+        capability: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
       })
       .prefault({}),
     /** The inbound checkpoint: what is done to content before the model sees it (docs/inbound.md). */
@@ -172,6 +178,36 @@ export const configSchema = z
         }),
       )
       .default([]),
+    /** The state checkpoint: agentwall's built-in `memory` MCP server (docs/memory.md). */
+    memory: z
+      .strictObject({
+        /** Serve the built-in memory server beside the configured ones (off by default for now: docs/memory.md). */
+        enabled: z.boolean().default(false),
+        /** Its name in listings (`memory__memory_write` when names are prefixed) and in policies (`tool.server`). */
+        server_name: z.string().regex(SERVER_NAME).default('memory'),
+        /** Namespaces every principal may read and write besides its own `principal:<id>`. */
+        shared_namespaces: z.array(z.string().min(1).max(200)).default([]),
+        /** How the inbound checkpoint treats what memory reads return (as for `servers.<name>.trust`). */
+        trust: z.enum(['trusted', 'untrusted']).default('trusted'),
+        /** Larger values are refused. */
+        max_value_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(64 * 1024),
+        /** Calls to other servers that keep state, journaled as external writes (docs/memory.md). */
+        external: z
+          .array(
+            z.strictObject({
+              server: z.string().min(1),
+              tool: z.string().min(1),
+              /** The compensating call issued on revocation: a tool, and CEL over `args` giving its arguments. */
+              compensate: z.strictObject({ tool: z.string().min(1), args: z.string().min(1) }).optional(),
+            }),
+          )
+          .default([]),
+      })
+      .prefault({}),
     upstreams: z
       .strictObject({
         restart_initial_delay: duration.default(250),
@@ -186,6 +222,23 @@ export const configSchema = z
       .prefault({}),
   })
   .superRefine((c, ctx) => {
+    if (c.memory.enabled && Object.hasOwn(c.servers, c.memory.server_name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memory', 'server_name'],
+        message: `the built-in memory server's name "${c.memory.server_name}" is taken by servers.${c.memory.server_name}; set memory.server_name`,
+      });
+    }
+    if (
+      c.memory.enabled &&
+      (c.memory.server_name + c.naming.separator).indexOf(c.naming.separator) !== c.memory.server_name.length
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memory', 'server_name'],
+        message: `must not contain (or end with part of) the naming separator ${JSON.stringify(c.naming.separator)}`,
+      });
+    }
     const sep = c.naming.separator;
     for (const name of Object.keys(c.servers)) {
       if (!SERVER_NAME.test(name)) {

@@ -1,5 +1,5 @@
 import { celMap, type CelInput } from '@bufbuild/cel';
-import type { McpEvent, ToolInfo } from '../core/events.js';
+import type { McpEvent, MemoryWriteEvent, ToolInfo } from '../core/events.js';
 import type { SignalValue } from '../core/verdict.js';
 
 /**
@@ -22,6 +22,14 @@ export const SIGNAL_DEFAULTS: Readonly<Record<string, SignalValue>> = {
   exfil_links: 0,
   encoded_blobs: 0,
   content_bytes: 0,
+  read_only: false,
+  capability_read: false,
+  capability_write: false,
+  capability_destructive: false,
+  capability_send_external: false,
+  capability_financial: false,
+  capability_credential: false,
+  capability_execute: false,
   risk: 0,
   domain: '',
   domain_score: 0,
@@ -67,6 +75,7 @@ export function activationOf(
     args: {},
     tool: { name: '', server: event.server, description: '', annotations: {} },
     result: { text: '', is_error: false },
+    memory: NO_MEMORY,
   };
   switch (event.kind) {
     case 'tool_call':
@@ -94,8 +103,42 @@ export function activationOf(
       vars.args = event.args;
       vars.result = { text: textOf(event.result), is_error: false, name: event.name };
       break;
+    case 'memory_write':
+      vars.memory = memoryVars(event);
+      break;
   }
   return vars;
+}
+
+/** `memory` for events other than `memory_write`: every field present, empty. */
+const NO_MEMORY = {
+  namespace: '',
+  key: '',
+  value_text: '',
+  shared: false,
+  tombstone: false,
+  labels: [],
+  derived: { versions: [], servers: [], hashes: [], urls: [] },
+};
+
+/** The `memory` variable of a write (docs/memory.md, "Policy"). */
+function memoryVars(event: MemoryWriteEvent) {
+  const sources = event.derivedFrom.sources;
+  const unique = (xs: (string | undefined)[]) => [...new Set(xs.filter((x): x is string => x !== undefined))];
+  return {
+    namespace: event.namespace,
+    key: event.key,
+    value_text: typeof event.value === 'string' ? event.value : (JSON.stringify(event.value) ?? ''),
+    shared: event.shared,
+    tombstone: event.tombstone,
+    labels: [...event.labels],
+    derived: {
+      versions: [...event.derivedFrom.versions],
+      servers: unique(sources.map((s) => s.server)),
+      hashes: unique(sources.map((s) => s.contentHash)),
+      urls: unique(sources.map((s) => s.url)),
+    },
+  };
 }
 
 function toolVars(server: string, tool: ToolInfo) {
