@@ -1,6 +1,6 @@
 import type { ContentInspection, PromptEvent, ResourceEvent, ToolResultEvent } from '../core/events.js';
 import type { Pipeline } from '../core/pipeline.js';
-import { taintSession, type TaintSource } from '../core/session.js';
+import { rememberReceived, taintSession, type TaintSource } from '../core/session.js';
 import type { Verdict } from '../core/verdict.js';
 import type { QuarantineStore } from '../state/quarantine.js';
 import { applyContentVerdict, quarantineNotice } from './actions.js';
@@ -52,6 +52,19 @@ export function createInboundCheckpoint(options: InboundCheckpointOptions): Inbo
       const inspected = { ...event, inspection };
       const verdict = await pipeline.evaluate(inspected);
       taint(event, inspection, verdict, source);
+      if (source.trust === 'untrusted' || source.openWorld) {
+        const injection = verdict.signals.injection;
+        rememberReceived(event.session, {
+          text: inspection.slots
+            .map((s) => s.clean)
+            .join('\n')
+            .toLowerCase(),
+          injection: typeof injection === 'number' ? injection : 0,
+          server: event.server,
+          subject: subjectOf(event),
+          time: event.time,
+        });
+      }
       switch (verdict.action) {
         case 'allow':
         case 'route':

@@ -23,6 +23,8 @@ export const SIGNAL_DEFAULTS: Readonly<Record<string, SignalValue>> = {
   encoded_blobs: 0,
   content_bytes: 0,
   read_only: false,
+  args_from_untrusted: false,
+  args_source_injection: 0,
   capability_read: false,
   capability_write: false,
   capability_destructive: false,
