@@ -11,10 +11,13 @@ import { scoreStage } from '../inbound/score-stage.js';
 import { inspectionSignalsStage } from '../inbound/signals-stage.js';
 import { createInboundCheckpoint } from '../inbound/checkpoint.js';
 import { createInspector } from '../inbound/inspect.js';
-import { toolDefinitionSlots } from '../inbound/content.js';
+import { toolDefinitionSlots, toolResultSlots } from '../inbound/content.js';
 import type { QuarantineStore } from '../state/quarantine.js';
 import type { TextScorer } from '../ml/scorer.js';
 import { rateLimitStage } from '../outbound/rate-limit.js';
+import { capabilityStage } from '../outbound/capability-stage.js';
+import { provenanceStage } from '../outbound/provenance-stage.js';
+import type { CapabilityClassifier } from '../ml/capability.js';
 import type { PinStore } from '../state/pins.js';
 import { policyStage } from '../policy/stage.js';
 import { auditSink } from '../state/audit-sink.js';
@@ -33,6 +36,10 @@ export interface CheckpointParts {
   readonly policy: PolicyHolder;
   readonly log: Logger;
   readonly scorers: readonly TextScorer[];
+  /** The tool-capability classifier (signals.capability_*, signals.read_only). */
+  readonly capability?: CapabilityClassifier | undefined;
+  /** More sinks for audited verdicts (the journal of external memory writes, docs/memory.md). */
+  readonly sinks?: readonly VerdictSink<McpEvent>[] | undefined;
 }
 
 export function buildCheckpoints(parts: CheckpointParts): McpCheckpoints {
@@ -41,12 +48,15 @@ export function buildCheckpoints(parts: CheckpointParts): McpCheckpoints {
     deferSinks<McpEvent>([
       auditSink(store.audit, (err) => log.error({ err }, 'audit append failed')),
       decisionLog(log, 'info'),
+      ...(parts.sinks ?? []),
     ]),
   ];
   const pinning = config.pinning.enabled ? { store: pins, mode: config.pinning.mode } : undefined;
   const stages: Stage<McpEvent>[] = [
     ...(pinning ? [pinStage(pinning)] : []),
     ...(config.limits.length > 0 ? [rateLimitStage(config.limits)] : []),
+    ...(parts.capability ? [capabilityStage(parts.capability)] : []),
+    provenanceStage(),
     inspectionSignalsStage(),
     ...scorers.map((scorer) =>
       scoreStage({ scorer, timeoutMs: timeoutOf(config, scorer.name), kinds: kindsOf(scorer.name) }),
@@ -84,6 +94,11 @@ export function buildCheckpoints(parts: CheckpointParts): McpCheckpoints {
     resource: checked,
     prompt: checked,
     listedTool: pinning ? (server, tool) => checkListedTool({ ...pinning, log }, server, tool) : undefined,
+    memoryWrite: checked,
+    inspectText: (text) => {
+      const value = { content: [{ type: 'text', text }] };
+      return inspector.inspect(toolResultSlots(value), value);
+    },
   };
 }
 

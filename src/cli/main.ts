@@ -12,6 +12,8 @@ import { approvalRoutes } from '../admin/approval-routes.js';
 import { policyRoutes } from '../admin/policy-routes.js';
 import { registerApprovalCommands } from './approvals.js';
 import { registerPinCommands } from './pins.js';
+import { registerMemoryCommands } from './memory.js';
+import { memoryRoutes } from '../admin/memory-routes.js';
 import { registerModelCommands } from './models.js';
 import { registerEvalCommands } from './eval.js';
 import { registerPolicyCommands } from './policy.js';
@@ -120,6 +122,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   };
   registerApprovalCommands(program, storeCommands);
   registerPinCommands(program, storeCommands);
+  registerMemoryCommands(program, storeCommands);
   const tooling = { out: io.out, err: io.err, loadConfig: configFrom, exit: (c: number) => void (code = c) };
   registerPolicyCommands(program, tooling);
   registerReplayCommand(program, tooling);
@@ -148,6 +151,7 @@ async function serve(flags: CommonFlags & { host?: string; port?: number }, io: 
         ...approvalRoutes(rt.approvalStore),
         ...pinRoutes(rt.pins),
         ...quarantineRoutes(rt.quarantine),
+        ...memoryRoutes(rt.memory, { compensate: rt.memoryCompensator }),
       ],
       token: admin.token,
       maxBodyBytes: config.http.max_body_bytes,

@@ -14,8 +14,12 @@ import { openStore, type Store } from '../state/store.js';
 import { QuarantineStore } from '../state/quarantine.js';
 import type { TextScorer } from '../ml/scorer.js';
 import { createScorerFromConfig } from '../ml/backends.js';
+import { loadCapabilityClassifier, type CapabilityClassifier } from '../ml/capability.js';
+import { createMemoryFeature, type MemoryFeature } from '../memory/feature.js';
+import type { MemoryStore } from '../state/memory.js';
+import type { Compensator } from '../memory/compensate.js';
 import { buildCheckpoints } from './compose.js';
-import { createLogger } from './logger.js';
+import { createLogger, type LoggerHandle } from './logger.js';
 
 /** Everything a running agentwall holds, built once at start (the composition root), closed once. */
 export interface Runtime {
@@ -27,14 +31,34 @@ export interface Runtime {
   readonly approvalStore: ApprovalStore;
   readonly pins: PinStore;
   readonly quarantine: QuarantineStore;
+  /** Versioned agent memory (docs/memory.md). */
+  readonly memory: MemoryStore;
+  /** Issues the compensating calls of revoked external writes (docs/memory.md). */
+  readonly memoryCompensator: Compensator;
   /** What each front session needs. */
   readonly sessionDeps: FrontSessionDeps;
   close(): Promise<void>;
 }
 
-export async function startRuntime(config: Config): Promise<Runtime> {
-  const { log, flush } = createLogger(config.log.level);
+export interface RuntimeOptions {
+  /**
+   * Where the runtime logs (an embedding caller's logger, with its own level); default: JSON lines on
+   * stderr at `config.log.level`.
+   */
+  readonly logger?: LoggerHandle;
+}
+
+export async function startRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  const { log, flush } = options.logger ?? createLogger(config.log.level);
   const store = openStore(config.data_dir);
+  let memory: MemoryFeature;
+  try {
+    memory = createMemoryFeature({ config, root: store.root, log, shield: [store.path] });
+  } catch (err) {
+    await store.close();
+    flush();
+    throw err;
+  }
   let policy: PolicyHolder;
   try {
     policy = await PolicyHolder.load({
@@ -55,7 +79,12 @@ export async function startRuntime(config: Config): Promise<Runtime> {
   if (config.policies.watch) policy.watch();
   const pins = openPinStore(store.root);
   const scorers: TextScorer[] = [];
+  let capability: CapabilityClassifier | undefined;
   try {
+    if (config.scorers.capability.enabled) {
+      capability = await loadCapabilityClassifier();
+      log.info({ scorer: 'capability', backend: 'onnx' }, 'capability classifier on onnx (cpu)');
+    }
     for (const name of ['injection', 'jailbreak'] as const) {
       const cfg = config.scorers[name];
       if (!cfg.enabled) continue;
@@ -71,13 +100,24 @@ export async function startRuntime(config: Config): Promise<Runtime> {
     }
   } catch (err) {
     await Promise.all(scorers.map((s) => s.close()));
+    await capability?.close();
     policy.close();
     await store.close();
     flush();
     throw err;
   }
   const quarantine = new QuarantineStore(store.root);
-  const checkpoints = buildCheckpoints({ config, store, pins, quarantine, policy, log, scorers });
+  const checkpoints = buildCheckpoints({
+    config,
+    store,
+    pins,
+    quarantine,
+    policy,
+    log,
+    scorers,
+    capability,
+    sinks: memory.sinks,
+  });
   const approvalStore = new ApprovalStore(store.root);
   const approvals = createApprovalService({ store: approvalStore, log });
   log.info(
@@ -93,6 +133,8 @@ export async function startRuntime(config: Config): Promise<Runtime> {
     approvalStore,
     pins,
     quarantine,
+    memory: memory.store,
+    memoryCompensator: memory.compensate,
     sessionDeps: {
       config,
       servers: config.servers,
@@ -101,10 +143,12 @@ export async function startRuntime(config: Config): Promise<Runtime> {
       approvals,
       revision: () => policy.current().revision,
       shield: [store.path],
+      builtins: memory.builtins({ checkpoints, approvals, revision: () => policy.current().revision }),
     },
     async close() {
       policy.close();
       await Promise.all(scorers.map((s) => s.close()));
+      await capability?.close();
       await approvals.close();
       await store.close();
       flush();

@@ -1,4 +1,4 @@
-import type { Principal, Session } from './session.js';
+import type { Principal, Session, TaintSource } from './session.js';
 import type { SpanFinding } from './verdict.js';
 
 /** What crosses a checkpoint. Later checkpoints add memory and LLM events to this union. */
@@ -85,7 +85,27 @@ export interface PromptEvent extends EventBase {
   readonly inspection?: ContentInspection;
 }
 
-export type McpEvent = ToolCallEvent | ToolsListEvent | ToolResultEvent | ResourceEvent | PromptEvent;
+/**
+ * A write to agentwall's memory (the state checkpoint, docs/memory.md), before it is stored: rules may
+ * deny it, hold it for approval, redact the value, quarantine it, or add labels to it.
+ */
+export interface MemoryWriteEvent extends EventBase {
+  readonly kind: 'memory_write';
+  readonly namespace: string;
+  readonly key: string;
+  readonly value: unknown;
+  readonly labels: readonly string[];
+  /** A delete: the version written is a tombstone. */
+  readonly tombstone: boolean;
+  /** The namespace is shared (configuration `memory.shared_namespaces`), not the principal's own. */
+  readonly shared: boolean;
+  /** What the write may carry: memory versions the session read, and content that entered the session. */
+  readonly derivedFrom: { readonly versions: readonly number[]; readonly sources: readonly TaintSource[] };
+  readonly inspection?: ContentInspection;
+}
+
+export type McpEvent =
+  ToolCallEvent | ToolsListEvent | ToolResultEvent | ResourceEvent | PromptEvent | MemoryWriteEvent;
 
 /** A short subject for logs and audit: the tool, resource or prompt the event is about. */
 export function eventSubject(event: McpEvent): string {
@@ -98,5 +118,7 @@ export function eventSubject(event: McpEvent): string {
       return event.uri;
     case 'prompt':
       return event.name;
+    case 'memory_write':
+      return `${event.namespace}/${event.key}`;
   }
 }

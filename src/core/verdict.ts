@@ -56,6 +56,8 @@ export interface FiredRule {
   };
   /** For `require_approval`: how long the call waits for a decision. */
   readonly approvalTimeoutMs?: number;
+  /** On `memory_write`: labels the memory checkpoint adds to the version written. */
+  readonly labels?: readonly string[];
 }
 
 export type SignalValue = number | string | boolean;

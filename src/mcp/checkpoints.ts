@@ -3,6 +3,7 @@ import type { Pipeline } from '../core/pipeline.js';
 import type { InboundCheckpoint } from '../inbound/checkpoint.js';
 import type {
   ContentInspection,
+  MemoryWriteEvent,
   PromptEvent,
   ResourceEvent,
   ToolCallEvent,
@@ -24,4 +25,8 @@ export interface McpCheckpoints {
   readonly inspectTool: (tool: Tool) => ContentInspection;
   /** Pins a listed tool on first sight; false when its definition changed and it must be hidden. */
   readonly listedTool?: ((server: string, tool: Tool) => Promise<boolean>) | undefined;
+  /** The state checkpoint: memory writes (docs/memory.md). */
+  readonly memoryWrite?: Pipeline<MemoryWriteEvent> | undefined;
+  /** Inspects a memory value's text (PII, secrets, hidden text) for the memory_write pipeline. */
+  readonly inspectText?: ((text: string) => ContentInspection) | undefined;
 }

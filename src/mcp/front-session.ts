@@ -23,7 +23,8 @@ import { cancelToolCall, handleToolCall } from './handlers/tool-call.js';
 import { registerToolHandlers } from './handlers/tools.js';
 import { elicitApproval } from './elicit-approval.js';
 import { HeldTransport } from './held-transport.js';
-import type { ApprovalService } from '../outbound/approval-types.js';
+import type { ApprovalService, AskClient } from '../outbound/approval-types.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { createNaming } from './naming.js';
 import { newestInflight, type SessionContext } from './session-context.js';
 import { Upstream } from './upstream.js';
@@ -41,6 +42,16 @@ export interface FrontSessionDeps {
   readonly revision: () => string;
   /** agentwall's own files, which spawned upstreams must not inherit descriptors to. */
   readonly shield: readonly string[];
+  /** Servers agentwall provides itself (the memory server), listed after the configured ones. */
+  readonly builtins?: readonly BuiltinServer[] | undefined;
+}
+
+/** A server agentwall runs in-process, one instance per front session, reached like any upstream. */
+export interface BuiltinServer {
+  readonly name: string;
+  readonly config: ServerConfig;
+  /** Starts this session's instance; returns the client side of its in-memory transport. */
+  connect(session: Session, ask: () => AskClient | undefined): Transport;
 }
 
 export interface FrontSession {
@@ -66,25 +77,28 @@ export async function openFrontSession(
   const upstreams = new Map<string, Upstream>();
   // The upstreams' relay callbacks need the session context, which exists only once they have connected.
   const ref: { ctx?: SessionContext } = {};
+  const session = createSession(sessionId, principal);
+  const optionsFor = (name: string, config: ServerConfig) => ({
+    name,
+    config,
+    clientInfo: init.params.clientInfo,
+    clientCapabilities: init.params.capabilities,
+    log,
+    restartInitialDelayMs: deps.config.upstreams.restart_initial_delay,
+    restartMaxDelayMs: deps.config.upstreams.restart_max_delay,
+    connectTimeoutMs: deps.config.upstreams.connect_timeout,
+    shield: deps.shield,
+    onRequest: (request: Request, signal: AbortSignal) => relayRequest(ref.ctx, name, request, signal),
+    onNotification: (n: Notification) => relayNotification(ref.ctx, name, n),
+    onRestarted: () => announceListsChanged(ref.ctx, name),
+  });
   for (const [name, config] of Object.entries(deps.servers)) {
     if (!config.enabled) continue;
-    upstreams.set(
-      name,
-      new Upstream({
-        name,
-        config,
-        clientInfo: init.params.clientInfo,
-        clientCapabilities: init.params.capabilities,
-        log,
-        restartInitialDelayMs: deps.config.upstreams.restart_initial_delay,
-        restartMaxDelayMs: deps.config.upstreams.restart_max_delay,
-        connectTimeoutMs: deps.config.upstreams.connect_timeout,
-        shield: deps.shield,
-        onRequest: (request, signal) => relayRequest(ref.ctx, name, request, signal),
-        onNotification: (n) => relayNotification(ref.ctx, name, n),
-        onRestarted: () => announceListsChanged(ref.ctx, name),
-      }),
-    );
+    upstreams.set(name, new Upstream(optionsFor(name, config)));
+  }
+  for (const b of deps.builtins ?? []) {
+    const transport = () => b.connect(session, () => ref.ctx?.ask);
+    upstreams.set(b.name, new Upstream({ ...optionsFor(b.name, b.config), transport }));
   }
   const started = await Promise.allSettled([...upstreams.values()].map((u) => u.start()));
   started.forEach((s, i) => {
@@ -100,7 +114,6 @@ export async function openFrontSession(
     { capabilities, ...instructionsOf(all) },
   );
   const naming = createNaming([...upstreams.keys()], deps.config.naming.separator, deps.config.naming.prefix);
-  const session = createSession(sessionId, principal);
   const ctx: SessionContext = {
     server,
     session,

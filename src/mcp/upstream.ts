@@ -56,6 +56,11 @@ export interface UpstreamOptions {
   readonly onNotification: (notification: Notification) => void;
   /** Called after a restart succeeds, so the front can tell its client that listings changed. */
   readonly onRestarted: () => void;
+  /**
+   * Connects to a server agentwall runs in-process (the built-in memory server) instead of spawning
+   * `config.command` or calling `config.url`; called again on each reconnection.
+   */
+  readonly transport?: () => Transport;
 }
 
 /**
@@ -259,6 +264,7 @@ export class Upstream {
   }
 
   #transport(): Transport {
+    if (this.#o.transport) return this.#o.transport();
     const c = this.#o.config;
     if (c.url !== undefined) {
       return new StreamableHTTPClientTransport(new URL(c.url), {

@@ -17,6 +17,7 @@ export const POLICY_VARIABLES = [
   'result',
   'params',
   'now',
+  'memory',
 ] as const;
 
 export interface SourcePosition {
@@ -35,6 +36,8 @@ export interface CompiledRule {
   readonly message: string | undefined;
   readonly redact: RuleSpec['redact'];
   readonly approvalTimeoutMs: number | undefined;
+  /** Labels the memory checkpoint adds to a write this rule fires on. */
+  readonly labels: readonly string[] | undefined;
   readonly source: SourcePosition;
   /** True when the rule fires; an Error when it could not be evaluated (missing field, type error). */
   readonly test: (vars: Record<string, unknown>) => boolean | Error;
@@ -109,6 +112,7 @@ export function compileRule(spec: RuleSpec, position: SourcePosition, env: CelEn
     message: spec.message,
     redact: spec.redact,
     approvalTimeoutMs: spec.approval?.timeout,
+    labels: spec.labels,
     source: position,
     test(vars) {
       const out = evaluate(vars as never);

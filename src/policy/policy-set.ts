@@ -161,6 +161,7 @@ export function evaluateRules(
       ...(rule.message === undefined ? {} : { message: rule.message }),
       ...(rule.redact === undefined ? {} : { redact: rule.redact }),
       ...(rule.approvalTimeoutMs === undefined ? {} : { approvalTimeoutMs: rule.approvalTimeoutMs }),
+      ...(rule.labels === undefined ? {} : { labels: rule.labels }),
     });
   }
   return fired;

@@ -58,6 +58,11 @@ export const ruleSpecSchema = z
       })
       .optional(),
     approval: z.strictObject({ timeout: duration.default(5 * 60_000) }).optional(),
+    /** Labels the memory checkpoint adds to a write this rule fires on (docs/memory.md); ignored elsewhere. */
+    labels: z
+      .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'labels use letters, digits, `_ . : -`'))
+      .min(1)
+      .optional(),
   })
   .superRefine((r, ctx) => {
     if (r.action === 'redact' && r.redact?.paths === undefined && r.on.includes('tool_call')) {
@@ -103,6 +108,29 @@ export const policyTestSchema = z.strictObject({
       .prefault({}),
     signals: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).default({}),
     text: z.string().optional(),
+    /** For `memory_write`: the write (docs/memory.md, "Policy"). */
+    memory: z
+      .strictObject({
+        namespace: z.string().default('principal:tester'),
+        key: z.string().default('note'),
+        value: z.unknown().default(''),
+        shared: z.boolean().default(false),
+        tombstone: z.boolean().default(false),
+        labels: z.array(z.string()).default([]),
+        derived_versions: z.array(z.number().int()).default([]),
+        sources: z
+          .array(
+            z.strictObject({
+              server: z.string(),
+              subject: z.string().default(''),
+              content_hash: z.string().default(''),
+              url: z.string().optional(),
+              label: z.string().default('untrusted_content'),
+            }),
+          )
+          .default([]),
+      })
+      .optional(),
   }),
   expect: z.strictObject({
     action: z.enum([...RULE_ACTIONS]),

@@ -1,6 +1,6 @@
 import { createPipeline } from '../core/pipeline.js';
 import { createSession, type Session } from '../core/session.js';
-import type { McpEvent } from '../core/events.js';
+import type { McpEvent, MemoryWriteEvent } from '../core/events.js';
 import type { Action, Verdict } from '../core/verdict.js';
 import type { PolicySet } from './policy-set.js';
 import type { PolicyTest } from './rule-spec.js';
@@ -69,6 +69,39 @@ function judge(file: string, test: PolicyTest, verdict: Verdict): PolicyTestResu
   return { file, name: test.name, ok: problems.length === 0, action: verdict.action, fired, problems };
 }
 
+/** A `memory_write` test event: the test's `memory` (or defaults), `text` as the value when no value is given. */
+function memoryEventOf(
+  test: PolicyTest,
+  base: Omit<MemoryWriteEvent, 'kind' | keyof MemoryFields>,
+): McpEvent {
+  const m = test.event.memory;
+  const sources = (m?.sources ?? []).map((s) => ({
+    label: s.label,
+    server: s.server,
+    subject: s.subject,
+    kind: 'tool_result' as const,
+    contentHash: s.content_hash,
+    ...(s.url === undefined ? {} : { url: s.url }),
+    time: 0,
+  }));
+  return {
+    ...base,
+    kind: 'memory_write',
+    namespace: m?.namespace ?? 'principal:tester',
+    key: m?.key ?? 'note',
+    value: m?.value === undefined || m.value === '' ? (test.event.text ?? '') : m.value,
+    labels: m?.labels ?? [],
+    tombstone: m?.tombstone ?? false,
+    shared: m?.shared ?? false,
+    derivedFrom: { versions: m?.derived_versions ?? [], sources },
+  };
+}
+
+type MemoryFields = Pick<
+  MemoryWriteEvent,
+  'namespace' | 'key' | 'value' | 'labels' | 'tombstone' | 'shared' | 'derivedFrom' | 'inspection'
+>;
+
 /** The event a test describes, with a session that has the labels, calls and counters it gives. */
 export function eventOf(test: PolicyTest): McpEvent {
   const e = test.event;
@@ -107,6 +140,8 @@ export function eventOf(test: PolicyTest): McpEvent {
         args: e.args,
         result: { messages: [{ content: { type: 'text', text } }] },
       };
+    case 'memory_write':
+      return memoryEventOf(test, base);
     default:
       return { ...base, kind: 'tool_call', tool, args: e.args };
   }

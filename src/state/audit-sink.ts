@@ -36,6 +36,15 @@ function detailOf(event: McpEvent): Record<string, unknown> {
       return digest(event.result);
     case 'prompt':
       return { args: event.args, ...digest(event.result) };
+    case 'memory_write':
+      // The value itself is in the memory store (docs/memory.md); the log keeps its hash and provenance.
+      return {
+        labels: event.labels,
+        tombstone: event.tombstone,
+        derived_versions: event.derivedFrom.versions,
+        derived_hashes: [...new Set(event.derivedFrom.sources.map((s) => s.contentHash))],
+        ...digest(event.value),
+      };
   }
 }
 
