@@ -19,7 +19,9 @@ export type FindingKind =
   | 'encoded' // base64 / hex / URL-encoded blob decoded and scanned again
   // detectors
   | 'pii'
-  | 'secret';
+  | 'secret'
+  // a normaliser or detector failed on this text (`type` names it): what it checks was not checked
+  | 'unscanned';
 
 export interface Finding {
   readonly kind: FindingKind;
