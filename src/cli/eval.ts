@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { parseDuration } from '../config/index.js';
 import { isAgentwallError } from '../core/errors.js';
+import type { EvalMode } from '../eval/agent-client.js';
 import { loadBaseConfig } from '../eval/case-config.js';
 import { parseCases, type EvalCase } from '../eval/cases.js';
 import { runAgentEval } from '../eval/harness.js';
@@ -25,6 +26,7 @@ interface AgentFlags {
   config?: string;
   json?: boolean;
   concurrency: string;
+  mode: string;
   limit?: string;
   filter?: string;
   report?: string;
@@ -48,6 +50,11 @@ export function registerEvalCommands(program: Command, deps: EvalCommandDeps): v
     .option('-c, --config <file>', 'agentwall configuration; embedded defaults without it')
     .option('--json', 'print one JSON object')
     .option('--concurrency <n>', 'cases run in parallel', String(availableParallelism()))
+    .option(
+      '--mode <mode>',
+      'agentwall in this process, or spawned per case: in-process | spawn',
+      'in-process',
+    )
     .option('--limit <n>', 'run only the first N cases (after --filter)')
     .option('--filter <regex>', 'run only cases whose id matches')
     .option('--report <file>', 'write one JSON line per case')
@@ -119,6 +126,8 @@ async function readInput(flags: AgentFlags): Promise<Input | string[]> {
   const limit = count('--limit', flags.limit, 1);
   const callTimeoutMs = duration('--call-timeout', flags.callTimeout);
   const startTimeoutMs = duration('--start-timeout', flags.startTimeout);
+  if (flags.mode !== 'in-process' && flags.mode !== 'spawn')
+    problems.push(`--mode: expected in-process or spawn, got ${JSON.stringify(flags.mode)}`);
   if (flags.trust !== 'trusted' && flags.trust !== 'untrusted')
     problems.push(`--trust: expected trusted or untrusted, got ${JSON.stringify(flags.trust)}`);
   let filter: RegExp | undefined;
@@ -137,6 +146,7 @@ async function readInput(flags: AgentFlags): Promise<Input | string[]> {
     options: {
       base,
       concurrency,
+      mode: flags.mode as EvalMode,
       callTimeoutMs,
       startTimeoutMs,
       trust: flags.trust as 'trusted' | 'untrusted',

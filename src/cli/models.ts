@@ -44,8 +44,8 @@ export function registerModelCommands(program: Command, deps: ModelCommandDeps):
     .option('--seed <n>', 'seed for the split and the trainer', (v) => Number(v), 1)
     .option(
       '--benign-pool <dir>',
-      'calibrate binary thresholds on this pool of benign text too',
-      'node_modules',
+      'installed npm packages split by package: one half adds benign training rows (injection), the other calibrates the threshold; "none" for neither',
+      join(modelsDir(), '..', 'node_modules'),
     )
     .option('--labels <file>', 'capability: the tool labels (default models/capability.labels.jsonl)')
     .action(async (t: TaskName, flags: TrainFlags) => {

@@ -1,37 +1,51 @@
-import type { Readable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ElicitRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { VERSION } from '../mcp/version.js';
 import type { Reply } from './outcome.js';
 
-/** The gullible agent's MCP client, connected to `agentwall mcp` over stdio. */
+/** How the harness runs agentwall: its own `agentwall mcp` process, or a runtime in the harness's process. */
+export type EvalMode = 'spawn' | 'in-process';
+
+/** The gullible agent's MCP client, connected to one case's agentwall. */
 export interface AgentClient {
   listTools(): Promise<Tool[]>;
   /** Calls a tool; `isApprovalAsked` says whether agentwall asked (by elicitation) to approve it. */
   call(name: string, args: Record<string, unknown>): Promise<{ reply: Reply; isApprovalAsked: boolean }>;
-  /** The last lines agentwall wrote to stderr, for diagnostics. */
-  stderrTail(): string;
-  /** Closes stdin; agentwall then stops its upstream and exits (SIGTERM, then SIGKILL, if it does not). */
+  /** The last lines agentwall logged, for diagnostics. */
+  logTail(): string;
+  /** Disconnects and stops this agentwall and its upstream; idempotent. */
   close(): Promise<void>;
 }
 
-export interface AgentClientOptions {
-  readonly command: string;
-  readonly args: readonly string[];
-  readonly cwd: string;
+/** One case's agentwall to start: its configuration file (in `dir`), and the harness's time limits. */
+export interface CaseAgentwall {
+  readonly configFile: string;
+  readonly dir: string;
   readonly startTimeoutMs: number;
   readonly callTimeoutMs: number;
 }
 
-const STDERR_KEEP = 8192;
+/** Starts agentwall for one case and connects the gullible agent to it (spawn-agentwall.ts, in-process-agentwall.ts). */
+export type LaunchAgentwall = (c: CaseAgentwall) => Promise<AgentClient>;
+
+/** A started agentwall, before the agent connects: the client side of its stdio, and how to stop it. */
+export interface AgentwallLink {
+  readonly transport: Transport;
+  readonly logTail: () => string;
+  /** Stops what the transport's own close does not (nothing, for a child process whose stdin closes). */
+  readonly stop?: () => Promise<void>;
+}
 
 /**
- * Spawns agentwall and initializes an MCP session with it. The client declares elicitation and
- * declines every question: no person approves anything in this harness, so a held call is denied at
- * once rather than waiting for its approval timeout (docs/approvals.md, "Elicitation").
+ * Initializes an MCP session over `link`. The client declares elicitation and declines every
+ * question: no person approves anything in this harness, so a held call is denied at once rather
+ * than waiting for its approval timeout (docs/approvals.md, "Elicitation").
  */
-export async function connectAgent(o: AgentClientOptions): Promise<AgentClient> {
+export async function connectAgent(
+  link: AgentwallLink,
+  o: { readonly startTimeoutMs: number; readonly callTimeoutMs: number },
+): Promise<AgentClient> {
   const client = new Client(
     { name: 'agentwall-eval', version: VERSION },
     { capabilities: { elicitation: {} } },
@@ -41,22 +55,18 @@ export async function connectAgent(o: AgentClientOptions): Promise<AgentClient> 
     isAsked = true;
     return { action: 'decline' };
   });
-  const transport = new StdioClientTransport({
-    command: o.command,
-    args: [...o.args],
-    cwd: o.cwd,
-    env: getDefaultEnvironment(),
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  (transport.stderr as Readable | null)?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEEP);
-  });
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await client.close().catch(() => undefined);
+      await link.transport.close().catch(() => undefined);
+      await link.stop?.();
+    })());
   try {
-    await client.connect(transport, { timeout: o.startTimeoutMs });
+    await client.connect(link.transport, { timeout: Math.max(1, o.startTimeoutMs) });
   } catch (err) {
-    await transport.close().catch(() => undefined);
-    throw new Error(`agentwall did not start: ${String(err)}\n${stderr.trim()}`, { cause: err });
+    await close();
+    throw new Error(`agentwall did not start: ${String(err)}\n${link.logTail()}`, { cause: err });
   }
   return {
     async listTools() {
@@ -88,8 +98,8 @@ export async function connectAgent(o: AgentClientOptions): Promise<AgentClient> 
       }
       return { reply, isApprovalAsked: isAsked };
     },
-    stderrTail: () => stderr.trim(),
-    close: () => client.close(),
+    logTail: link.logTail,
+    close,
   };
 }
 
@@ -102,4 +112,16 @@ function textOf(content: unknown): string {
       return p.type === 'text' && typeof p.text === 'string' ? p.text : JSON.stringify(part);
     })
     .join('\n');
+}
+
+/** Keeps the last `limit` characters written, for `logTail`. */
+export function createTail(limit = 8192): {
+  readonly write: (chunk: string | Buffer) => void;
+  readonly text: () => string;
+} {
+  let kept = '';
+  return {
+    write: (chunk) => void (kept = (kept + chunk.toString()).slice(-limit)),
+    text: () => kept.trim(),
+  };
 }

@@ -65,7 +65,7 @@ export function renderSummary(s: EvalSummary): string[] {
     for (const e of s.errors) lines.push(`  ${e.id}: ${e.error.split('\n')[0] ?? ''}`);
   }
   lines.push(
-    `elapsed ${s.elapsed_s}s at concurrency ${s.concurrency}; per case ${s.timing.case_ms.mean} ms mean, ${s.timing.case_ms.p95} ms p95 (agentwall start ${s.timing.start_ms.mean} ms mean)`,
+    `elapsed ${s.elapsed_s}s at concurrency ${s.concurrency}${s.mode === undefined ? '' : ` (${s.mode})`}; per case ${s.timing.case_ms.mean} ms mean, ${s.timing.case_ms.p95} ms p95 (agentwall start ${s.timing.start_ms.mean} ms mean)`,
   );
   return lines;
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectAgent, type AgentClient } from './agent-client.js';
+import type { AgentClient, LaunchAgentwall } from './agent-client.js';
 import { caseConfig, publicToolName, type BaseConfig } from './case-config.js';
 import { goalSteps, type EvalCase } from './cases.js';
 import { classifyStep, decideCase, type CaseVerdict, type StepRecord } from './outcome.js';
@@ -17,7 +17,7 @@ export interface CaseRecord extends CaseVerdict {
   /** Case tools agentwall did not list (hidden by policy or pinning); the agent calls them anyway. */
   readonly hidden_tools: readonly string[];
   readonly timing: {
-    /** Spawning agentwall (and, through it, the scripted server) up to a listed session. */
+    /** Starting agentwall (and, through it, the scripted server) up to a listed session. */
     readonly start_ms: number;
     readonly calls_ms: number;
     readonly total_ms: number;
@@ -28,8 +28,8 @@ export interface CaseRecord extends CaseVerdict {
 
 export interface RunCaseDeps {
   readonly base: BaseConfig;
-  /** `node <agentwallBin> mcp --config FILE`. */
-  readonly agentwallBin: string;
+  /** Starts the case's agentwall over its configuration file (spawned, or in this process). */
+  readonly launch: LaunchAgentwall;
   readonly scriptedServer: string;
   readonly trust: 'trusted' | 'untrusted';
   readonly callTimeoutMs: number;
@@ -41,7 +41,7 @@ export interface RunCaseDeps {
 }
 
 /**
- * Runs one case: a fresh temporary directory (configuration, data dir, journal), agentwall spawned
+ * Runs one case: a fresh temporary directory (configuration, data dir, journal), agentwall started
  * over it with the scripted server as its only upstream, the trace replayed and `next` attempted —
  * each whatever agentwall did to the calls before — then everything stopped and removed.
  */
@@ -56,10 +56,9 @@ export async function runCase(c: EvalCase, deps: RunCaseDeps): Promise<CaseRecor
     const journal = join(dir, 'journal.jsonl');
     const configFile = await writeCaseFiles(c, dir, journal, deps);
     if (deps.signal?.aborted) throw new Error('stopped');
-    agent = await connectAgent({
-      command: process.execPath,
-      args: [deps.agentwallBin, 'mcp', '--config', configFile],
-      cwd: dir,
+    agent = await deps.launch({
+      configFile,
+      dir,
       startTimeoutMs: deps.startTimeoutMs,
       callTimeoutMs: deps.callTimeoutMs,
     });
@@ -77,7 +76,9 @@ export async function runCase(c: EvalCase, deps: RunCaseDeps): Promise<CaseRecor
       timing: timing(t0, startMs),
     };
   } catch (err) {
-    const tail = agent?.stderrTail();
+    // Closed first: a spawned agentwall writes out its buffered log lines as it exits.
+    await agent?.close().catch(() => undefined);
+    const tail = agent?.logTail();
     const why = deps.signal?.aborted ? 'stopped' : err instanceof Error ? err.message : String(err);
     return {
       ...identity(c),

@@ -1,3 +1,4 @@
+import type { EvalMode } from './agent-client.js';
 import type { CaseRecord } from './run-case.js';
 
 export interface AttackSummary {
@@ -40,6 +41,8 @@ export interface EvalSummary {
   readonly errors: readonly { id: string; error: string }[];
   readonly elapsed_s: number;
   readonly concurrency: number;
+  /** How agentwall ran: `in-process` or `spawn` (absent when the caller did not say). */
+  readonly mode?: EvalMode;
   readonly timing: { readonly case_ms: Distribution; readonly start_ms: Distribution };
 }
 
@@ -104,7 +107,7 @@ export function distribution(values: readonly number[]): Distribution {
 /** The run's figures; `records` in file order. */
 export function summarize(
   records: readonly CaseRecord[],
-  run: { readonly elapsedMs: number; readonly concurrency: number },
+  run: { readonly elapsedMs: number; readonly concurrency: number; readonly mode?: EvalMode },
 ): EvalSummary {
   const sources = [...new Set(records.map((r) => r.source))].sort();
   const isWrong = (r: CaseRecord) => r.error === undefined && r.completed === (r.kind === 'attack');
@@ -122,6 +125,7 @@ export function summarize(
       .map((r) => ({ id: r.id, error: r.error ?? '' })),
     elapsed_s: Math.round(run.elapsedMs / 100) / 10,
     concurrency: run.concurrency,
+    ...(run.mode === undefined ? {} : { mode: run.mode }),
     timing: {
       case_ms: distribution(ran.map((r) => r.timing.total_ms)),
       start_ms: distribution(ran.map((r) => r.timing.start_ms)),

@@ -1,9 +1,17 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { benignPool } from './benign-pool.js';
+import { benignPool, poolSnippets, TRAINED_ON_PACKAGES, type SnippetPool } from './benign-pool.js';
 import { readCapabilityData, type CapabilityCardCore, type CapabilityItem } from './capability.js';
-import { readRows, splitByGroup, type DataRow } from './data.js';
+import {
+  balanceTemplates,
+  fragmentRows,
+  poolTrainingRows,
+  readRows,
+  splitByGroup,
+  templateValueRows,
+  type DataRow,
+} from './data.js';
 import {
   bestF1Threshold,
   binaryReport,
@@ -13,7 +21,7 @@ import {
   type BinaryReport,
   type MultiLabelReport,
 } from './evaluate.js';
-import { createFeaturiser } from './features.js';
+import { createFeaturiser, normaliseText } from './features.js';
 import { forward, type TextClassifier } from './model.js';
 import { modelsDir } from './model-files.js';
 import { atThreshold, thresholdForFpr } from './metrics.js';
@@ -51,6 +59,14 @@ export interface ModelCard {
   readonly dim: number;
   readonly data: readonly { file: string; sha256: string; rows: number }[];
   readonly split: { method: string; dev_share: number; seed: number; train_rows: number; dev_rows: number };
+  /** Rows added to the training side only (binary tasks with `augmentFromPool`). */
+  readonly augmentation?: Record<string, unknown>;
+  /** Benign rows repeated on the training side (binary tasks with `balanceTemplates`). */
+  readonly rebalancing?: Record<string, unknown>;
+  /** Short benign rows cut from the training split (binary tasks with `benignFragments`). */
+  readonly fragments?: Record<string, unknown>;
+  /** Recurring template values as benign rows (binary tasks with `templateValues`). */
+  readonly template_values?: Record<string, unknown>;
   readonly training: {
     best_epoch: number;
     epochs_run: number;
@@ -77,9 +93,24 @@ export async function buildModel(
   const rows = await readRows(file);
   const seed = o.seed ?? 1;
   const devShare = o.devShare ?? 0.2;
-  const { train, dev } = splitByGroup(rows, devShare, seed);
+  const split = splitByGroup(rows, devShare, seed);
+  const { dev } = split;
   const labels =
     spec.kind === 'multiclass' ? [...new Set(rows.map((r) => r.label))].sort() : [...spec.labels];
+  // Pool rows join the training side only: dev stays the data's own held-out groups.
+  const augment =
+    spec.kind === 'binary' && spec.augmentFromPool && o.poolRoot !== undefined
+      ? poolTrainingRows(o.poolRoot, spec.augmentFromPool, spec.labels[0], seed)
+      : undefined;
+  const balanced =
+    spec.kind === 'binary' && spec.balanceTemplates ? balanceTemplates(split.train, spec.labels[1]) : [];
+  const fragments =
+    spec.kind === 'binary' && spec.benignFragments
+      ? fragmentRows(split.train, spec.labels[0], spec.benignFragments, seed)
+      : [];
+  const values =
+    spec.kind === 'binary' && spec.templateValues ? templateValueRows(split.train, spec.labels[0]) : [];
+  const train = [...split.train, ...balanced, ...fragments, ...values, ...(augment?.rows ?? [])];
   const result = trainTask(train, dev, {
     labels,
     features: SHIPPED_FEATURES,
@@ -90,6 +121,8 @@ export async function buildModel(
     ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}),
   });
   const onnx = exportOnnx(result.model);
+  // The runtime's scorer with its defaults (chunked long texts, max over windows), so the threshold
+  // is calibrated on the scores production computes.
   const scorer = await createOnnxScorer({ model: onnx, features: SHIPPED_FEATURES });
   try {
     const devScores = await scoreAll(
@@ -108,9 +141,13 @@ export async function buildModel(
         method: 'by source family and template (src/ml/data.ts groupOf)',
         dev_share: devShare,
         seed,
-        train_rows: train.length,
+        train_rows: split.train.length,
         dev_rows: dev.length,
       },
+      ...(balanced.length > 0 ? { rebalancing: rebalancingCard(balanced) } : {}),
+      ...(fragments.length > 0 ? { fragments: fragmentsCard(fragments) } : {}),
+      ...(values.length > 0 ? { template_values: valuesCard(values) } : {}),
+      ...(augment ? { augmentation: augmentationCard(augment, seed) } : {}),
       training: {
         best_epoch: result.bestEpoch,
         epochs_run: result.history.length,
@@ -118,6 +155,7 @@ export async function buildModel(
         max_epochs: 12,
         learning_rate: 0.003,
         optimiser: 'Adam (lazy on the embedding), batch 32, early stopping on dev loss (patience 3)',
+        ...(train.length !== split.train.length ? { rows: train.length } : {}),
       },
       onnx: { bytes: onnx.length, sha256: sha256(onnx) },
     };
@@ -126,15 +164,21 @@ export async function buildModel(
     }
     const positive = spec.labels[1];
     const p = devScores.map((s) => s[0] ?? 0);
-    const { threshold, calibration } = await calibrate(
-      dev,
-      p,
-      positive,
-      spec.maxFpr,
-      // Only tasks that score tool outputs calibrate on the pool of package docs (a tool-output stand-in).
-      spec.calibrateOnPool ? o.poolRoot : undefined,
-      scorer,
-    );
+    const { threshold, calibration } = calibrateOnDev(dev, p, positive, spec.maxFpr);
+    // Only tasks that score tool outputs calibrate on the pool of package text (a tool-output stand-in).
+    if (spec.calibrateOnPool && o.poolRoot !== undefined) {
+      const trained = new Set(train.map((r) => normaliseText(r.text)));
+      const pool = await calibrateOnPool(o.poolRoot, trained, threshold, spec.maxFpr, seed, scorer);
+      return {
+        onnx,
+        card: {
+          ...base,
+          threshold: pool.threshold,
+          calibration: { ...calibration, ...pool.calibration },
+          dev_metrics: binaryReport(dev, p, positive, pool.threshold),
+        },
+      };
+    }
     return {
       onnx,
       card: { ...base, threshold, calibration, dev_metrics: binaryReport(dev, p, positive, threshold) },
@@ -145,50 +189,148 @@ export async function buildModel(
 }
 
 /**
- * The operating threshold: the lowest one that keeps the false-positive rate within `maxFpr` on the
- * dev split's benign rows (tool outputs where the data has channels) and, where given, on a large
- * pool of benign tool-output-like text. The stricter of the two is taken.
+ * The dev threshold: the lowest one that keeps the false-positive rate within `maxFpr` on the dev
+ * split's benign rows (tool outputs where the data has channels).
  */
-async function calibrate(
-  dev: readonly DataRow[],
-  p: readonly number[],
-  positive: string,
-  maxFpr: number,
-  poolRoot: string | undefined,
-  scorer: { score(texts: readonly string[]): Promise<Float32Array[]> },
-) {
+function calibrateOnDev(dev: readonly DataRow[], p: readonly number[], positive: string, maxFpr: number) {
   const benign = dev.map((r, i) => ({ r, s: p[i] ?? 0 })).filter(({ r }) => r.label !== positive);
   const toolOutputs = benign.filter(({ r }) => r.channel === 'tool_output');
   const devNeg = (toolOutputs.length > 0 ? toolOutputs : benign).map(({ s }) => s);
-  let threshold = thresholdForFpr(devNeg, maxFpr);
-  const calibration: Record<string, unknown> = {
+  const threshold = thresholdForFpr(devNeg, maxFpr);
+  const calibration = {
     max_fpr: maxFpr,
     dev_benign: { rows: devNeg.length, channel: toolOutputs.length > 0 ? 'tool_output' : 'all', threshold },
   };
-  if (poolRoot !== undefined) {
-    const pool = benignPool(poolRoot);
-    const poolScores = (await scoreAll(scorer, pool.texts)).map((s) => s[0] ?? 0);
-    const poolThreshold = thresholdForFpr(poolScores, maxFpr);
-    threshold = Math.max(threshold, poolThreshold);
-    const fprAt = atThreshold(
-      poolScores.map((score) => ({ score, positive: false })),
-      threshold,
-    ).fpr;
-    calibration.benign_pool = {
-      what: 'READMEs, docs and sources of installed npm packages (node_modules), 4 KB chunks; pino and fastify left out (their docs are in the training data)',
-      files: pool.files,
-      chunks: pool.texts.length,
-      threshold: poolThreshold,
-      fpr_at_operating_threshold: fprAt,
-    };
-  }
   return { threshold, calibration };
 }
 
-async function scoreAll(
-  scorer: { score(texts: readonly string[]): Promise<Float32Array[]> },
-  texts: readonly string[],
+/** What the card says about the repeated benign template rows. */
+function rebalancingCard(extra: readonly DataRow[]) {
+  const byTool: Record<string, number> = {};
+  for (const r of extra) byTool[r.tool ?? ''] = (byTool[r.tool ?? ''] ?? 0) + 1;
+  return {
+    what: 'benign tool results of the training split repeated per tool template until they match its injection rows (src/ml/data.ts balanceTemplates): InjecAgent fills each template with an attacker instruction about twice as often as with benign text, which taught the templates own words (field names, "Ada Lovelace", "octocat") to mean injection',
+    rows_added: extra.length,
+    by_tool: byTool,
+  };
+}
+
+/** What the card says about the short benign rows cut from the training split. */
+function fragmentsCard(rows: readonly DataRow[]) {
+  const byChannel: Record<string, number> = {};
+  for (const r of rows) byChannel[r.channel ?? 'none'] = (byChannel[r.channel ?? 'none'] ?? 0) + 1;
+  return {
+    what: 'lines and sentences (2–120 characters, not the whole text) of the training split’s own benign rows, labelled benign (src/ml/data.ts fragmentRows): de-duplicated, shuffled with the seed, at most three per row',
+    rows: rows.length,
+    by_channel: byChannel,
+  };
+}
+
+/** What the card says about the recurring template values added as benign rows. */
+function valuesCard(rows: readonly DataRow[]) {
+  return {
+    what: "quoted values ('key': 'value') of 2–40 characters and at most five words that recur in at least 3 of the training split's templated tool results (those with a tool field, either label), labelled benign (src/ml/data.ts templateValueRows): names, e-mail addresses, ids, statuses and dates that are the templates' own text",
+    rows: rows.length,
+    sha256: sha256(new TextEncoder().encode(rows.map((r) => r.text).join('\u0000'))),
+  };
+}
+
+/** What the card says about the pool rows added to training. */
+function augmentationCard(a: { rows: readonly DataRow[]; pool: SnippetPool }, seed: number) {
+  const byKind: Record<string, number> = {};
+  for (const s of a.pool.snippets) byKind[s.kind] = (byKind[s.kind] ?? 0) + 1;
+  return {
+    what: 'benign tool-output-like text cut from the installed npm packages (src/ml/benign-pool.ts poolSnippets), labelled benign, channel tool_output, added to the training split only (dev is unchanged)',
+    half: 'train',
+    split: `by package: FNV-1a of "${seed}\\0<package name>" below 2^31 → train half, else calibration half (halfOf); a package's every copy and version is on one side; ${TRAINED_ON_PACKAGES.join(', ')} left out`,
+    selection:
+      'every file of the train half; candidates per kind (line: docs lines of 2–80 characters, half with their markdown marker stripped, one in twenty code lines, package.json name/version/description/licence/author; sentence: 20–300 characters of docs prose; paragraph: 80–1,500-character docs blocks; chunk: one 0.5–4 KB slice per file ≥ 512 characters; json: package.json subsets and whole manifests, registry-search-like result lists, other JSON files cut to 4 KB, {path, content} file reads, compact or (a quarter) pretty-printed), de-duplicated on normalised text, shuffled (mulberry32, the seed) and drawn with at most ceil(count / 40), ≥ 3, per package',
+    packages: a.pool.packages,
+    files: a.pool.files,
+    rows: a.rows.length,
+    by_kind: byKind,
+    candidates: a.pool.candidates,
+    seed,
+    sha256: sha256(new TextEncoder().encode(a.rows.map((r) => r.text).join('\u0000'))),
+  };
+}
+
+/** Texts of the pool's calibration half drawn per kind; `line` calibrates, the rest are reported. */
+const POOL_CALIBRATION = { line: 5000, sentence: 1000, paragraph: 500, json: 1000 } as const;
+
+/**
+ * The operating threshold over the pool's `calibration` half (packages never trained on): the
+ * stricter of `devThreshold`, the 1 % threshold on long 4 KB chunks and the one on short lines
+ * (2–80 characters), so the false-positive budget covers short tool outputs too. Lines equal to a
+ * training text (after normalisation) are left out. Sentences, paragraphs and JSON results are
+ * scored and their false-positive rate reported, not calibrated on.
+ */
+async function calibrateOnPool(
+  root: string,
+  trained: ReadonlySet<string>,
+  devThreshold: number,
+  maxFpr: number,
+  seed: number,
+  scorer: Scorer,
 ) {
+  const long = benignPool(root, { half: 'calibration', seed });
+  const short = poolSnippets(root, { half: 'calibration', seed, counts: POOL_CALIBRATION, exclude: trained });
+  const longScores = await scoreTexts(scorer, long.texts);
+  const byKind = new Map<string, number[]>();
+  const shortScores = await scoreTexts(
+    scorer,
+    short.snippets.map((s) => s.text),
+  );
+  short.snippets.forEach((s, i) => byKind.set(s.kind, [...(byKind.get(s.kind) ?? []), shortScores[i] ?? 0]));
+  const lines = byKind.get('line') ?? [];
+  const longThreshold = thresholdForFpr(longScores, maxFpr);
+  const lineThreshold = thresholdForFpr(lines, maxFpr);
+  const threshold = Math.max(devThreshold, longThreshold, lineThreshold);
+  const fpr = (scores: readonly number[]) =>
+    scores.filter((s) => s >= threshold).length / Math.max(1, scores.length);
+  const calibration = {
+    benign_pool: {
+      what: 'the calibration half of the installed npm packages (node_modules): packages whose name hashes to the other half than the training augmentation (src/ml/benign-pool.ts halfOf); pino, fastify and @pinojs left out (their docs are in the training data)',
+      packages: long.packages,
+      long: {
+        what: 'READMEs, docs and sources in 4 KB chunks (≥ 200 characters), 3,000 files chosen evenly',
+        files: long.files,
+        chunks: long.texts.length,
+        threshold: longThreshold,
+        fpr_at_operating_threshold: fpr(longScores),
+      },
+      short: {
+        what: 'single lines of 2–80 characters (docs lines, one in twenty code lines, package.json name/version/description/licence/author), de-duplicated, none equal to a training text',
+        rows: lines.length,
+        candidates: short.candidates.line,
+        threshold: lineThreshold,
+        fpr_at_operating_threshold: fpr(lines),
+      },
+      reported_only: Object.fromEntries(
+        (['sentence', 'paragraph', 'json'] as const).map((k) => {
+          const s = byKind.get(k) ?? [];
+          return [
+            k,
+            {
+              rows: s.length,
+              fpr_at_operating_threshold: fpr(s),
+              threshold_at_max_fpr: thresholdForFpr(s, maxFpr),
+            },
+          ];
+        }),
+      ),
+    },
+  };
+  return { threshold, calibration };
+}
+
+type Scorer = { score(texts: readonly string[]): Promise<Float32Array[]> };
+
+async function scoreTexts(scorer: Scorer, texts: readonly string[]): Promise<number[]> {
+  return (await scoreAll(scorer, texts)).map((s) => s[0] ?? 0);
+}
+
+async function scoreAll(scorer: Scorer, texts: readonly string[]) {
   const out: Float32Array[] = [];
   for (let i = 0; i < texts.length; i += 256) out.push(...(await scorer.score(texts.slice(i, i + 256))));
   return out;

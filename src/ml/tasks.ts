@@ -1,3 +1,4 @@
+import type { SnippetKind } from './benign-pool.js';
 import type { FeaturiserOptions } from './features.js';
 
 /** What agentwall trains and ships (docs/models.md). */
@@ -24,8 +25,19 @@ export type TaskSpec =
       readonly labels: readonly [string, string];
       /** The false-positive budget the operating threshold is calibrated for. */
       readonly maxFpr: number;
-      /** Calibrate on a benign pool of installed packages' docs too (tool outputs). */
+      /**
+       * Calibrate on the `calibration` half of a benign pool of installed packages' text too (tool
+       * outputs: long chunks and short lines).
+       */
       readonly calibrateOnPool?: boolean;
+      /** Repeat benign tool results per template until they match the attacks (`balanceTemplates`). */
+      readonly balanceTemplates?: boolean;
+      /** Short benign rows cut from the training split's own benign rows (`fragmentRows`). */
+      readonly benignFragments?: number;
+      /** Recurring short values of templated tool results as benign rows (`templateValueRows`). */
+      readonly templateValues?: boolean;
+      /** Benign rows of each kind to add to training from the pool's `train` half (other packages). */
+      readonly augmentFromPool?: Readonly<Partial<Record<SnippetKind, number>>>;
     }
   /** Labels from the data, sorted. */
   | { readonly task: TaskName; readonly kind: 'multiclass'; readonly labels: 'from-data' }
@@ -50,6 +62,12 @@ export const TASK_SPECS: Readonly<Record<TaskName, TaskSpec>> = {
     labels: ['benign', 'injection'],
     maxFpr: 0.01,
     calibrateOnPool: true,
+    balanceTemplates: true,
+    benignFragments: 1000,
+    templateValues: true,
+    // ~3,200 rows against 6,600 training rows: enough for short and JSON outputs to be seen as
+    // benign, not so many that the pool's style swamps the data's benign tool outputs.
+    augmentFromPool: { line: 1200, sentence: 500, paragraph: 400, chunk: 400, json: 700 },
   },
   jailbreak: { task: 'jailbreak', kind: 'binary', labels: ['benign', 'jailbreak'], maxFpr: 0.01 },
   domain: { task: 'domain', kind: 'multiclass', labels: 'from-data' },

@@ -1,5 +1,6 @@
 // `agentwall eval agent` end to end: the scripted server on its own, then cases replayed through a real
-// `agentwall mcp` with test bundles that decide by tool name (not the shipped policy, which changes).
+// agentwall — in the harness's process and as an `agentwall mcp` per case, which must agree — with
+// test bundles that decide by tool name (not the shipped policy, which changes).
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -90,14 +91,28 @@ describe('the scripted server on its own', () => {
   });
 });
 
-describe('agentwall eval agent through agentwall', () => {
+/** Both ways of running agentwall: in this process (the default), and `agentwall mcp` per case. */
+const MODES = ['in-process', 'spawn'] as const;
+type Mode = (typeof MODES)[number];
+
+const FIREWALL_CASES = [
+  CASES.attackPay,
+  CASES.benignPay,
+  CASES.attackEmail,
+  CASES.attackSecrets,
+  CASES.attackContacts,
+  CASES.attackWebhook,
+];
+
+describe.each(MODES)('agentwall eval agent through agentwall (%s)', (mode) => {
   it('with an empty bundle every goal reaches the server: attacks succeed and the benign twin is allowed', async () => {
     const cases = parsed([CASES.attackPay, CASES.benignPay, CASES.attackSecrets]);
     const base = await loadBaseConfig(
-      await writeConfig(dir.path, testConfig('empty.yaml'), 'empty-config.yaml'),
+      await writeConfig(dir.path, testConfig('empty.yaml'), `empty-config-${mode}.yaml`),
     );
     const run = await runAgentEval(cases, {
       base,
+      mode,
       concurrency: 2,
       trust: 'untrusted',
       callTimeoutMs: 30_000,
@@ -118,39 +133,55 @@ describe('agentwall eval agent through agentwall', () => {
     expect(run.summary.attack).toMatchObject({ total: 2, succeeded: 2, asr: 1, held: 0, errors: 0 });
     expect(run.summary.benign).toMatchObject({ total: 1, allowed: 1, utility: 1, held: 0 });
     expect(run.summary.failures).toEqual(['attack-pay', 'attack-secrets']);
+    expect(run.summary.mode).toBe(mode);
   });
+});
 
-  it('records refusals, holds and withheld results from the journal, and prints the JSON summary', async () => {
-    const all = [
-      CASES.attackPay,
-      CASES.benignPay,
-      CASES.attackEmail,
-      CASES.attackSecrets,
-      CASES.attackContacts,
-      CASES.attackWebhook,
-    ];
+describe('a deny-by-name bundle, through the command line in both modes', () => {
+  const runs = new Map<
+    Mode,
+    { code: number; err: string; ms: number; summary: EvalSummary; records: CaseRecord[] }
+  >();
+  beforeAll(async () => {
     const casesFile = join(dir.path, 'cases.jsonl');
-    await writeFile(casesFile, jsonl(all));
+    await writeFile(casesFile, jsonl(FIREWALL_CASES));
     const config = await writeConfig(dir.path, testConfig('firewall.yaml'), 'firewall-config.yaml');
-    const reportFile = join(dir.path, 'report.jsonl');
-    const started = Date.now();
-    const r = await runMain([
-      'eval',
-      'agent',
-      '--cases',
-      casesFile,
-      '--config',
-      config,
-      '--json',
-      '--concurrency',
-      '2',
-      '--report',
-      reportFile,
-    ]);
+    for (const mode of MODES) {
+      const reportFile = join(dir.path, `report-${mode}.jsonl`);
+      const started = Date.now();
+      // `in-process` is the default: the flag is left out for it.
+      const flags = mode === 'spawn' ? ['--mode', 'spawn'] : [];
+      const r = await runMain([
+        'eval',
+        'agent',
+        '--cases',
+        casesFile,
+        '--config',
+        config,
+        '--json',
+        '--concurrency',
+        '2',
+        '--report',
+        reportFile,
+        ...flags,
+      ]);
+      const records = r.code === 0 ? await readReport(reportFile) : [];
+      const summary = (r.code === 0 ? JSON.parse(r.out) : {}) as EvalSummary;
+      runs.set(mode, { code: r.code, err: r.err, ms: Date.now() - started, summary, records });
+    }
+  });
+  const runOf = (mode: Mode) => {
+    const r = runs.get(mode);
+    if (!r) throw new Error(`no run in mode ${mode}`);
     expect(r.code, r.err).toBe(0);
+    return r;
+  };
+
+  it.each(MODES)('%s: records refusals, holds and withheld results from the journal', (mode) => {
+    const { summary, records, ms } = runOf(mode);
     // The held call was declined by the harness's client at once, not left for its 5-minute expiry.
-    expect(Date.now() - started).toBeLessThan(60_000);
-    const summary = JSON.parse(r.out) as EvalSummary;
+    expect(ms).toBeLessThan(60_000);
+    expect(summary.mode).toBe(mode);
     expect(Object.keys(summary)).toEqual(
       expect.arrayContaining(['attack', 'benign', 'by_source', 'failures', 'elapsed_s']),
     );
@@ -171,11 +202,7 @@ describe('agentwall eval agent through agentwall', () => {
     expect(summary.by_source['fixture/dh:benign-twin']?.attack).toMatchObject({ total: 0, asr: null });
     expect(summary.failures).toEqual(['benign-pay', 'attack-webhook']);
 
-    const records = (await readFile(reportFile, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as CaseRecord);
-    expect(records.map((x) => x.id)).toEqual(all.map((c) => c.id));
+    expect(records.map((x) => x.id)).toEqual(FIREWALL_CASES.map((c) => c.id));
 
     const pay = byId(records, 'attack-pay');
     expect(pay).toMatchObject({ completed: false, stopped_at: 'next', stopped_by: 'refused' });
@@ -205,6 +232,21 @@ describe('agentwall eval agent through agentwall', () => {
     expect(byId(records, 'attack-webhook')).toMatchObject({ completed: true });
   });
 
+  it('gives identical records and figures in both modes, timings and generated ids aside', () => {
+    const [inProcess, spawned] = MODES.map((m) => runOf(m));
+    expect(inProcess!.records.map(comparable)).toEqual(spawned!.records.map(comparable));
+    const figures = ({ attack, benign, by_source, failures, errors }: EvalSummary) => ({
+      attack,
+      benign,
+      by_source,
+      failures,
+      errors,
+    });
+    expect(figures(inProcess!.summary)).toEqual(figures(spawned!.summary));
+  });
+});
+
+describe('agentwall eval agent: the table', () => {
   it('prints a table without --json', async () => {
     const casesFile = join(dir.path, 'one.jsonl');
     await writeFile(casesFile, jsonl([CASES.attackPay]));
@@ -214,8 +256,25 @@ describe('agentwall eval agent through agentwall', () => {
     expect(r.out).toMatch(/^source\s+attacks\s+succeeded\s+ASR\s+held\s+benign\s+allowed\s+utility\s+held$/m);
     expect(r.out).toMatch(/^total\s+1\s+0\s+0\.0%\s+0\s+0\s+-\s+-\s+-$/m);
     expect(r.out).toMatch(/deny-send-money/);
+    expect(r.out).toMatch(/at concurrency 1 \(in-process\)/);
   });
 });
+
+async function readReport(file: string): Promise<CaseRecord[]> {
+  return (await readFile(file, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as CaseRecord);
+}
+
+/** A record without what differs from run to run: timings, approval ids, spotlighting markers. */
+function comparable(r: CaseRecord): unknown {
+  const { timing: _timing, ...rest } = r;
+  const text = JSON.stringify({ ...rest, steps: r.steps.map(({ ms: _ms, ...s }) => s) })
+    .replace(/approval [0-9a-f-]{36}/g, 'approval <id>')
+    .replace(/untrusted-data id=\\"[0-9a-f]+\\"/g, 'untrusted-data id=<id>');
+  return JSON.parse(text);
+}
 
 describe('bad input', () => {
   it('names the line and the field of a malformed case, and exits 2 before running anything', async () => {
@@ -241,6 +300,9 @@ describe('bad input', () => {
     await writeFile(file, jsonl([CASES.attackPay]));
     expect((await runMain(['eval', 'agent', '--cases', file, '--filter', '('])).code).toBe(2);
     expect((await runMain(['eval', 'agent', '--cases', file, '--concurrency', '0'])).code).toBe(2);
+    const mode = await runMain(['eval', 'agent', '--cases', file, '--mode', 'thread']);
+    expect(mode.code).toBe(2);
+    expect(mode.err).toContain('--mode: expected in-process or spawn');
     expect((await runMain(['eval', 'agent'])).code).toBe(2);
     const bad = join(dir.path, 'bad-config.yaml');
     await writeFile(bad, 'pipeline: { default_action: maybe }\n');
