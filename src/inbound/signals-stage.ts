@@ -1,5 +1,6 @@
 import type { McpEvent } from '../core/events.js';
 import type { Stage } from '../core/pipeline.js';
+import { CONCEALING_TYPES, type HiddenType } from './normalize/html.js';
 
 /**
  * Turns the inspection of an event's content into signals for the policy stage (docs/inbound.md):
@@ -14,8 +15,10 @@ export function inspectionSignalsStage(): Stage<McpEvent> {
       const counts = new Map<string, number>();
       const piiTypes = new Set<string>();
       const secretTypes = new Set<string>();
+      let concealed = 0;
       for (const f of event.inspection.findings) {
         counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);
+        if (f.kind === 'hidden_html' && CONCEALING_TYPES.has(f.type as HiddenType)) concealed += 1;
         if (f.kind === 'pii') piiTypes.add(f.type);
         if (f.kind === 'secret') secretTypes.add(f.type);
         ctx.findings.push(f);
@@ -25,7 +28,9 @@ export function inspectionSignalsStage(): Stage<McpEvent> {
       s.pii_types = [...piiTypes].sort().join(',');
       s.secrets = counts.get('secret') ?? 0;
       s.secret_types = [...secretTypes].sort().join(',');
-      s.hidden_content = (counts.get('hidden_html') ?? 0) > 0 || (counts.get('tag_chars') ?? 0) > 0;
+      // Only HTML that hides text from a reader counts (comments, display:none, same colour…), not
+      // aria-hidden icons or long alt texts, which every real page has.
+      s.hidden_content = concealed > 0 || (counts.get('tag_chars') ?? 0) > 0;
       s.tag_chars = (counts.get('tag_chars') ?? 0) > 0;
       s.invisible_chars = counts.get('invisible') ?? 0;
       s.confusables = counts.get('confusable') ?? 0;
