@@ -3,11 +3,18 @@ import type { Benchmark } from './lib/benchmark.js';
 import { Cleanup } from './lib/cleanup.js';
 import { mcpBenchmark } from './mcp.js';
 import { memoryBenchmark } from './memory.js';
+import { inboundBenchmark } from './inbound.js';
 import { mlBenchmark } from './ml.js';
 import { policyBenchmark } from './policy.js';
 
 /** Every benchmark, in the order `npm run bench` with no name runs them. Add new ones here. */
-const benchmarks: readonly Benchmark[] = [mcpBenchmark, policyBenchmark, mlBenchmark, memoryBenchmark];
+const benchmarks: readonly Benchmark[] = [
+  mcpBenchmark,
+  policyBenchmark,
+  mlBenchmark,
+  memoryBenchmark,
+  inboundBenchmark,
+];
 
 function usage(): string {
   const names = benchmarks.map((b) => `  ${b.name.padEnd(10)} ${b.description}`).join('\n');
