@@ -14,6 +14,10 @@ import {
 import type { Logger } from 'pino';
 import type { Config, ServerConfig } from '../config/index.js';
 import { createSession, type Principal, type Session } from '../core/session.js';
+import { randomUUID } from 'node:crypto';
+import { AgentwallError, ErrorCode } from '../core/errors.js';
+import type { PromptEvent } from '../core/events.js';
+import { toMcpError } from './errors.js';
 import { unionCapabilities } from './capabilities.js';
 import type { McpCheckpoints } from './checkpoints.js';
 import { registerCompletionHandler, registerLoggingHandler } from './handlers/misc.js';
@@ -180,10 +184,63 @@ async function relayRequest(
 ): Promise<Result> {
   if (!ctx) throw new Error('the session is not open yet');
   const relatedRequestId = newestInflight(ctx, server);
+  if (request.method === 'sampling/createMessage') request = await inspectSampling(ctx, server, request);
   return ctx.server.request(request, ResultSchema, {
     signal,
     ...(relatedRequestId === undefined ? {} : { relatedRequestId }),
   });
+}
+
+/**
+ * A server's sampling request puts the server's text (messages, system prompt) into the client's model:
+ * it passes the inbound checkpoint as a `prompt` event named `sampling/createMessage`, and goes on
+ * cleaned (or spotlighted, redacted) — or is refused when the verdict withholds it.
+ */
+async function inspectSampling(ctx: SessionContext, server: string, request: Request): Promise<Request> {
+  const params = (request.params ?? {}) as Record<string, unknown>;
+  const event: PromptEvent = {
+    id: randomUUID(),
+    kind: 'prompt',
+    time: Date.now(),
+    session: ctx.session,
+    principal: ctx.session.principal,
+    server,
+    name: 'sampling/createMessage',
+    args: {},
+    result: {
+      ...(typeof params.systemPrompt === 'string' ? { description: params.systemPrompt } : {}),
+      messages: params.messages ?? [],
+    },
+  };
+  const outcome = await ctx.checkpoints.inbound.process(event, ctx.checkpoints.prompt, {
+    trust: ctx.upstreams.get(server)?.trust ?? 'untrusted',
+    openWorld: false,
+    label: `a sampling request of server "${server}"`,
+  });
+  if (!outcome.pass) {
+    throw toMcpError(
+      new AgentwallError(
+        ErrorCode.CONTENT_WITHHELD,
+        `agentwall withheld this sampling request (${outcome.verdict.action})`,
+        {
+          data: {
+            action: outcome.verdict.action,
+            rules: outcome.verdict.rules.map((r) => r.id),
+            event_id: outcome.verdict.eventId,
+          },
+        },
+      ),
+    );
+  }
+  const cleaned = outcome.value as { description?: string; messages?: unknown };
+  return {
+    ...request,
+    params: {
+      ...params,
+      messages: cleaned.messages,
+      ...(typeof cleaned.description === 'string' ? { systemPrompt: cleaned.description } : {}),
+    },
+  };
 }
 
 function relayNotification(ctx: SessionContext | undefined, server: string, n: Notification): void {
