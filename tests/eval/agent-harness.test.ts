@@ -272,7 +272,7 @@ function comparable(r: CaseRecord): unknown {
   const { timing: _timing, ...rest } = r;
   const text = JSON.stringify({ ...rest, steps: r.steps.map(({ ms: _ms, ...s }) => s) })
     .replace(/approval [0-9a-f-]{36}/g, 'approval <id>')
-    .replace(/untrusted-data id=\\"[0-9a-f]+\\"/g, 'untrusted-data id=<id>');
+    .replace(/untrusted-data id=\\"[0-9a-f]+/g, 'untrusted-data id=\\"<id>');
   return JSON.parse(text);
 }
 
