@@ -4,6 +4,7 @@ import { Cleanup } from './lib/cleanup.js';
 import { mcpBenchmark } from './mcp.js';
 import { memoryBenchmark } from './memory.js';
 import { inboundBenchmark } from './inbound.js';
+import { routerBenchmark } from './router.js';
 import { mlBenchmark } from './ml.js';
 import { policyBenchmark } from './policy.js';
 

@@ -156,8 +156,10 @@ async function serve(flags: CommonFlags & { host?: string; port?: number }, io: 
       token: admin.token,
       maxBodyBytes: config.http.max_body_bytes,
     }),
+    ...(rt.router ? { v1: rt.router.handle.bind(rt.router) } : {}),
   });
   io.out(`agentwall listening on ${front.url} (MCP endpoint ${front.url}/mcp)`);
+  if (rt.router) io.out(`LLM router: ${front.url}/v1 (OpenAI-compatible, docs/routing.md)`);
   io.out(`data file: ${rt.store.path}`);
   io.out(`configuration: ${config.source}; servers: ${Object.keys(config.servers).join(', ') || '(none)'}`);
   io.out(

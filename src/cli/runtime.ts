@@ -19,6 +19,7 @@ import { createMemoryFeature, type MemoryFeature } from '../memory/feature.js';
 import type { MemoryStore } from '../state/memory.js';
 import type { Compensator } from '../memory/compensate.js';
 import { buildCheckpoints } from './compose.js';
+import { createLlmRouter, type LlmRouter } from '../routing/router.js';
 import { createLogger, type LoggerHandle } from './logger.js';
 
 /** Everything a running agentwall holds, built once at start (the composition root), closed once. */
@@ -37,6 +38,8 @@ export interface Runtime {
   readonly memoryCompensator: Compensator;
   /** What each front session needs. */
   readonly sessionDeps: FrontSessionDeps;
+  /** The LLM router served under `/v1` (docs/routing.md), when `routing` is configured. */
+  readonly router: LlmRouter | undefined;
   close(): Promise<void>;
 }
 
@@ -120,6 +123,27 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   });
   const approvalStore = new ApprovalStore(store.root);
   const approvals = createApprovalService({ store: approvalStore, log });
+  let router: LlmRouter | undefined;
+  try {
+    router = config.routing
+      ? await createLlmRouter({
+          routing: config.routing,
+          env: config.scorer_env,
+          log,
+          maxBodyBytes: config.http.max_body_bytes,
+          toolCall: checkpoints.toolCall,
+          revision: () => policy.current().revision,
+        })
+      : undefined;
+  } catch (err) {
+    await Promise.all(scorers.map((s) => s.close()));
+    await capability?.close();
+    await approvals.close();
+    policy.close();
+    await store.close();
+    flush();
+    throw err;
+  }
   log.info(
     { revision: policy.current().revision, rules: policy.current().rules.length, files: policy.files },
     'policy loaded',
@@ -135,6 +159,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     quarantine,
     memory: memory.store,
     memoryCompensator: memory.compensate,
+    router,
     sessionDeps: {
       config,
       servers: config.servers,
@@ -146,6 +171,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       builtins: memory.builtins({ checkpoints, approvals, revision: () => policy.current().revision }),
     },
     async close() {
+      await router?.close();
       policy.close();
       await Promise.all(scorers.map((s) => s.close()));
       await capability?.close();

@@ -24,7 +24,7 @@ export type Config = Readonly<
     base_dir: string;
     /** The admin API token from `admin.token_env`, when that variable is set. */
     admin_token: string | undefined;
-    /** The environment variables the scorers' `api_key_env` name, resolved at load. */
+    /** The environment variables the scorers' and routing upstreams' `api_key_env` name, resolved at load. */
     scorer_env: Readonly<Record<string, string>>;
   }
 >;
@@ -146,6 +146,13 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): Config {
     if (value === undefined || value === '') {
       errors.push(`scorers.${name}.use.api_key_env: environment variable ${keyEnv} is not set`);
     } else scorerEnv[keyEnv] = value;
+  }
+  for (const [i, u] of (c.routing?.upstreams ?? []).entries()) {
+    if (u.api_key_env === undefined) continue;
+    const value = env[u.api_key_env];
+    if (value === undefined || value === '') {
+      errors.push(`routing.upstreams[${i}].api_key_env: environment variable ${u.api_key_env} is not set`);
+    } else scorerEnv[u.api_key_env] = value;
   }
   if (c.auth === undefined && !isLoopback(c.listen.host)) {
     errors.push(

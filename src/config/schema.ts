@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { scorerBackendSchema } from '../ml/backends.js';
 import { DEFAULT_CHUNK } from '../ml/onnx-session.js';
 import { parseDuration } from './duration.js';
+import { routingSchema } from '../routing/schema.js';
 
 /** A duration such as `30s` or `5m` (or a number of milliseconds), parsed to milliseconds. */
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -208,6 +209,8 @@ export const configSchema = z
           .default([]),
       })
       .prefault({}),
+    /** The LLM router: an OpenAI-compatible front under /v1 (docs/routing.md); off when absent. */
+    routing: routingSchema.optional(),
     upstreams: z
       .strictObject({
         restart_initial_delay: duration.default(250),

@@ -42,6 +42,13 @@ const LOCAL_PRINCIPAL: Principal = { id: 'local', roles: [], claims: {} };
 export interface HttpFrontOptions {
   /** Serves `/admin/*` (returns false for other paths); Host/Origin checks apply before it. */
   readonly admin?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
+  /** Serves `/v1/*` (the LLM router, docs/routing.md) after the same Host/Origin and bearer checks as `/mcp`. */
+  readonly v1?: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    principal: Principal,
+    path: string,
+  ) => Promise<void>;
 }
 
 export async function startHttpFront(
@@ -142,7 +149,8 @@ export async function startHttpFront(
       return void res.end(JSON.stringify({ status: 'ok', version: VERSION, sessions: sessions.size }));
     }
     if (options.admin && (await options.admin(req, res, path ?? '/'))) return;
-    if (path !== '/mcp') return reply(res, 404, -32601, `Not found: ${path}`);
+    const isV1 = options.v1 !== undefined && (path === '/v1' || path?.startsWith('/v1/') === true);
+    if (path !== '/mcp' && !isV1) return reply(res, 404, -32601, `Not found: ${path}`);
     let principal = LOCAL_PRINCIPAL;
     if (config.auth) {
       const auth = checkBearer(req.headers.authorization, config.auth.tokens);
@@ -155,6 +163,7 @@ export async function startHttpFront(
       }
       principal = auth.principal;
     }
+    if (isV1 && options.v1) return options.v1(req, res, principal, path ?? '/v1');
     return handleMcp(req, res, principal);
   }
 

@@ -1,0 +1,54 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** OpenAI's error body: `{"error": {"message", "type", "param", "code"}}` (what the SDKs parse). */
+export function sendOpenAiError(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  message: string,
+  code: string | null = null,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) return void res.destroy();
+  sendJsonText(res, status, JSON.stringify({ error: { message, type, param: null, code } }), headers);
+}
+
+export function sendJsonText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(text)),
+  });
+  res.end(text);
+}
+
+export type BodyRead = { ok: true; value: unknown } | { ok: false; status: number; message: string };
+
+/** Reads a JSON body up to `limit` bytes (413 beyond it, 400 when it is not JSON). */
+export async function readJson(req: IncomingMessage, limit: number): Promise<BodyRead> {
+  const type = String(req.headers['content-type'] ?? '');
+  if (!type.toLowerCase().startsWith('application/json'))
+    return { ok: false, status: 415, message: "Unsupported Media Type: Only 'application/json' is allowed" };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > limit) return { ok: false, status: 413, message: `the body exceeds ${limit} bytes` };
+    chunks.push(c as Buffer);
+  }
+  try {
+    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
+  } catch (err) {
+    return { ok: false, status: 400, message: `invalid JSON: ${(err as Error).message}` };
+  }
+}
+
+export function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}

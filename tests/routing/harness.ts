@@ -1,0 +1,80 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import OpenAI from 'openai';
+import pino from 'pino';
+import type { ToolCallEvent } from '../../src/core/events.js';
+import type { Pipeline } from '../../src/core/pipeline.js';
+import type { Principal } from '../../src/core/session.js';
+import { createLlmRouter, type LlmRouter } from '../../src/routing/router.js';
+import { routingSchema } from '../../src/routing/schema.js';
+import type { SignalModels } from '../../src/routing/signals.js';
+import { startVllmStandin, type StandinModel, type VllmStandin } from '../fixtures/vllm-standin.js';
+
+export const GENERATE_MODELS: readonly StandinModel[] = [
+  { id: 'qwen3-8b', task: 'generate' },
+  { id: 'qwen3-32b', task: 'generate' },
+  { id: 'embedder', task: 'embed', dim: 16 },
+];
+
+export interface Harness {
+  readonly client: OpenAI;
+  readonly url: string;
+  readonly router: LlmRouter;
+  readonly upstreams: readonly VllmStandin[];
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** The `routing:` section without `upstreams` (filled with one entry per stand-in: a, b, …). */
+  readonly routing: Record<string, unknown>;
+  readonly standins?: number;
+  readonly models?: SignalModels;
+  readonly toolCall?: Pipeline<ToolCallEvent>;
+  readonly principal?: Principal;
+}
+
+/** Stand-ins on loopback, the router mounted on a plain HTTP server, and the official OpenAI client. */
+export async function startHarness(o: HarnessOptions): Promise<Harness> {
+  const upstreams = await Promise.all(
+    Array.from({ length: o.standins ?? 1 }, () => startVllmStandin({ models: GENERATE_MODELS })),
+  );
+  const names = upstreams.map((_, i) => String.fromCharCode(97 + i));
+  const routing = routingSchema.parse({
+    upstreams: upstreams.map((u, i) => ({ name: names[i], url: `${u.url}/v1` })),
+    ...o.routing,
+  });
+  const router = await createLlmRouter({
+    routing,
+    env: {},
+    log: pino({ level: 'silent' }),
+    maxBodyBytes: 1 << 20,
+    toolCall: o.toolCall,
+    models: o.models ?? {},
+  });
+  const principal = o.principal ?? { id: 'alice', roles: [], claims: {} };
+  const server: Server = createServer((req, res) => {
+    void router.handle(req, res, principal, (req.url ?? '/').split('?')[0] ?? '/');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  return {
+    client,
+    url,
+    router,
+    upstreams,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await router.close();
+      await Promise.all(upstreams.map((u) => u.close().catch(() => undefined)));
+    },
+  };
+}
+
+/** The chat bodies that reached a stand-in. */
+export function chatBodies(u: VllmStandin): Record<string, unknown>[] {
+  return u.requests
+    .filter((r) => r.path === '/v1/chat/completions')
+    .map((r) => r.body as Record<string, unknown>);
+}
