@@ -87,7 +87,7 @@ export function buildCheckpoints(parts: CheckpointParts): McpCheckpoints {
       quarantine,
       stripInvisible: config.inbound.strip_invisible,
     }),
-    inspectTool: (tool) => inspector.inspect(toolDefinitionSlots(tool), tool),
+    inspectTool: (tool) => inspector.inspect(toolDefinitionSlots(tool), tool, { fields: false }),
     toolCall: checked,
     toolsList: pipeline([decisionLog(log, 'debug')]),
     toolResult: checked,

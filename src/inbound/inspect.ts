@@ -16,7 +16,11 @@ export interface InspectorOptions {
 
 /** The pure part of the inbound checkpoint: normalise and detect. It never throws and never waits. */
 export interface Inspector {
-  inspect(slots: readonly Slot[], raw: unknown): ContentInspection;
+  /**
+   * `fields` (default true): also score each prose field of structured content on its own. Off for
+   * tool definitions, whose schema strings are short field descriptions the model reads badly alone.
+   */
+  inspect(slots: readonly Slot[], raw: unknown, options?: { fields?: boolean }): ContentInspection;
 }
 
 /** Found again on the clean text, so their spans are where redaction replaces them. */
@@ -31,12 +35,14 @@ const ON_CLEAN = new Set(['exfil_link']);
 export function createInspector(options: InspectorOptions): Inspector {
   const normaliseOptions = { allowHosts: options.allowHosts };
   return {
-    inspect(slots, raw) {
+    inspect(slots, raw, inspectOptions = {}) {
+      const byField = inspectOptions.fields ?? true;
       const json = JSON.stringify(raw) ?? '';
       const contentHash = createHash('sha256').update(json).digest('hex');
       const findings: SpanFinding[] = [];
       const out: { key: string; clean: string }[] = [];
       const scanTexts: string[] = [];
+      const fields: string[] = [];
       let budget = options.maxChars;
       for (const slot of slots) {
         if (budget <= 0) {
@@ -76,8 +82,13 @@ export function createInspector(options: InspectorOptions): Inspector {
           });
         }
         out.push({ key: slot.key, clean });
+        if (byField) fieldTexts(n.text, fields);
       }
       const joined = out.map((s) => s.clean).join('\n');
+      // Each prose field of structured content is also read on its own: an instruction inside one
+      // field of a JSON result reads, in the whole, like data (docs/inbound.md, "Scoring").
+      if (byField && out.length > 1) for (const s of out) if (isProse(s.clean)) fields.push(s.clean);
+      scanTexts.push(...new Set(fields.slice(0, MAX_FIELD_TEXTS)));
       return {
         slots: out,
         findings,
@@ -87,6 +98,36 @@ export function createInspector(options: InspectorOptions): Inspector {
       };
     },
   };
+}
+
+/** At most this many fields of structured content are scored on their own, per event. */
+const MAX_FIELD_TEXTS = 64;
+const MIN_FIELD_CHARS = 20;
+
+/** A field worth scoring by itself: long enough, and words rather than an id or a number. */
+function isProse(text: string): boolean {
+  return text.length >= MIN_FIELD_CHARS && /\s/.test(text.trim());
+}
+
+/** The prose string values of a text that is JSON (an object or an array), in document order. */
+function fieldTexts(text: string, out: string[]): void {
+  const t = text.trimStart();
+  if (t[0] !== '{' && t[0] !== '[') return;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return;
+  }
+  const visit = (v: unknown, depth: number): void => {
+    if (out.length >= MAX_FIELD_TEXTS) return;
+    if (typeof v === 'string') {
+      if (isProse(v)) out.push(v);
+    } else if (depth < 16 && v !== null && typeof v === 'object') {
+      for (const x of Array.isArray(v) ? v : Object.values(v)) visit(x, depth + 1);
+    }
+  };
+  visit(value, 0);
 }
 
 function spanFinding(slot: string, f: Finding): SpanFinding {
