@@ -110,10 +110,11 @@ export function benignPool(
  * Kinds of short and structured tool output cut from the pool: `line` a single line of 2–80
  * characters (a heading, list item, status-like line, or a package.json value: name, version,
  * licence), `sentence` one prose sentence, `paragraph` a prose block, `chunk` a 0.5–4 KB slice of a
- * file, `json` a compact (a quarter pretty-printed) JSON result made from package.json fields or a
- * `{path, content}` file read.
+ * file, `json` a compact (a quarter pretty-printed) JSON result made from package.json fields, another
+ * JSON file or a `{path, content}` file read, `message` a source string literal that reads as text (an
+ * error or status message).
  */
-export const SNIPPET_KINDS = ['line', 'sentence', 'paragraph', 'chunk', 'json'] as const;
+export const SNIPPET_KINDS = ['line', 'sentence', 'paragraph', 'chunk', 'json', 'message'] as const;
 export type SnippetKind = (typeof SNIPPET_KINDS)[number];
 
 export interface Snippet {
@@ -138,9 +139,10 @@ export interface SnippetPool {
 }
 
 /**
- * Draws snippets of each kind, seeded: candidates are cut from every file, de-duplicated on their
- * normalised text, shuffled, and drawn with at most `ceil(count / 40)` (≥ 3) per package so a few
- * large packages do not dominate.
+ * Draws snippets of each kind, seeded: candidates are cut from every file of the selection, every
+ * occurrence is shuffled, and texts are drawn in that order skipping any whose normalised form was
+ * drawn already (or is excluded), with at most `ceil(count / 40)` (≥ 3) per package so a few large
+ * packages do not dominate. A text is thus drawn in proportion to how often it occurs.
  */
 export function poolSnippets(root: string, o: SnippetOptions): SnippetPool {
   const random = seededRandom(o.seed ?? 1);
@@ -193,11 +195,14 @@ function cutText(text: string, path: string, random: Random, add: (k: SnippetKin
     if (isDoc) add('line', random() < 0.5 ? line.replace(/^(#{1,6}|[-*+]|\d+\.|>)\s+/, '') : line);
     else if (random() < 0.05) add('line', line);
   }
+  if (CODE.has(extname(path).toLowerCase())) for (const m of messagesOf(text)) add('message', m);
   if (isDoc) {
     for (const block of text.split(/\n\s*\n/)) {
       const p = block.trim();
-      if (p.length >= 80 && p.length <= 1500) add('paragraph', p);
-      if (p.length >= 80 && p.length <= 1500 && random() < 0.3) add('json', fileRead(path, p));
+      if (p.length >= 80 && p.length <= 1500) {
+        add('paragraph', p);
+        if (random() < 0.3) add('json', fileRead(path, p));
+      }
       for (const s of p.replace(/\s+/g, ' ').split(/(?<=[.!?])\s+(?=[A-Z])/)) {
         if (s.length >= 20 && s.length <= 300 && s.includes(' ')) add('sentence', s);
       }
@@ -208,6 +213,26 @@ function cutText(text: string, path: string, random: Random, add: (k: SnippetKin
     const from = Math.floor(random() * (text.length - length + 1));
     add('chunk', text.slice(from, from + length));
   }
+}
+
+const CODE = new Set(['.js', '.mjs', '.cjs', '.ts']);
+const STRING_LITERAL = /(['"`])((?:(?!\1)[^\\\n]){2,80})\1/g;
+
+/**
+ * A source file's string literals that read as messages (errors, statuses, log lines: what a tool
+ * prints): 2–80 characters that begin with a letter, hold no code punctuation, and have a space or a
+ * capital first letter, so identifiers, module paths and encodings ('utf8', './lib/x.js') are left out.
+ */
+function messagesOf(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(STRING_LITERAL)) {
+    const s = m[2]!.trim();
+    // Code rather than text: minified sources' fragments, selectors, expressions.
+    if (!/^[A-Za-z]/.test(s) || /[{}();=<>|&[\]$\\`]/.test(s) || s === 'use strict') continue;
+    if (!/\s/.test(s) && !/^[A-Z]/.test(s)) continue;
+    out.push(s);
+  }
+  return out;
 }
 
 const SUMMARY = ['name', 'version', 'description'];
@@ -290,28 +315,33 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
-/** Draws `count` snippets whose normalised text is not in `seen` (then adds theirs to it). */
+/**
+ * Draws `count` snippets whose normalised text is not in `seen` (then adds theirs to it). Every
+ * occurrence is shuffled before de-duplication, so a text is drawn in proportion to how often it
+ * occurs: common messages ("OK", "Not Found") are what tools print most.
+ */
 function draw(all: Snippet[], count: number, seen: Set<string>, random: Random) {
-  const local = new Set<string>();
-  const distinct = all.filter((s) => {
+  const keys = new Set<string>();
+  const occurrences = all.filter((s) => {
     const key = normaliseText(s.text);
-    if (key.length === 0 || seen.has(key) || local.has(key)) return false;
-    local.add(key);
+    if (key.length === 0 || seen.has(key)) return false;
+    keys.add(key);
     return true;
   });
-  shuffle(distinct, random);
+  shuffle(occurrences, random);
   const perPackage = Math.max(3, Math.ceil(count / 40));
   const taken = new Map<string, number>();
   const picked: Snippet[] = [];
-  for (const s of distinct) {
+  for (const s of occurrences) {
     if (picked.length >= count) break;
+    const key = normaliseText(s.text);
     const n = taken.get(s.pkg) ?? 0;
-    if (n >= perPackage && s.pkg !== '(several)') continue;
+    if (seen.has(key) || (n >= perPackage && s.pkg !== '(several)')) continue;
     taken.set(s.pkg, n + 1);
     picked.push(s);
-    seen.add(normaliseText(s.text));
+    seen.add(key);
   }
-  return { picked, distinct: distinct.length };
+  return { picked, distinct: keys.size };
 }
 
 function readText(path: string): string | undefined {

@@ -1,17 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { benignPool, poolSnippets, TRAINED_ON_PACKAGES, type SnippetPool } from './benign-pool.js';
+import { benignPool, poolSnippets } from './benign-pool.js';
 import { readCapabilityData, type CapabilityCardCore, type CapabilityItem } from './capability.js';
-import {
-  balanceTemplates,
-  fragmentRows,
-  poolTrainingRows,
-  readRows,
-  splitByGroup,
-  templateValueRows,
-  type DataRow,
-} from './data.js';
+import { addTrainingRows, readRows, splitByGroup, type DataRow } from './data.js';
 import {
   bestF1Threshold,
   binaryReport,
@@ -24,7 +16,7 @@ import {
 import { createFeaturiser, normaliseText } from './features.js';
 import { forward, type TextClassifier } from './model.js';
 import { modelsDir } from './model-files.js';
-import { atThreshold, thresholdForFpr } from './metrics.js';
+import { thresholdForFpr } from './metrics.js';
 import { exportOnnx } from './onnx-export.js';
 import { createOnnxScorer } from './onnx-session.js';
 import {
@@ -44,7 +36,11 @@ export interface BuildOptions {
   readonly dataDir: string;
   readonly seed?: number;
   readonly devShare?: number;
-  /** A benign pool to calibrate on (installed packages' docs); absent: dev benign rows only. */
+  /**
+   * Installed npm packages (normally the repository's `node_modules`), split by package: one half
+   * adds benign training rows, the other calibrates the threshold (`src/ml/benign-pool.ts`). Absent:
+   * neither; the threshold then comes from the dev benign rows only.
+   */
   readonly poolRoot?: string | undefined;
   readonly onEpoch?: (r: EpochReport) => void;
 }
@@ -59,14 +55,8 @@ export interface ModelCard {
   readonly dim: number;
   readonly data: readonly { file: string; sha256: string; rows: number }[];
   readonly split: { method: string; dev_share: number; seed: number; train_rows: number; dev_rows: number };
-  /** Rows added to the training side only (binary tasks with `augmentFromPool`). */
-  readonly augmentation?: Record<string, unknown>;
-  /** Benign rows repeated on the training side (binary tasks with `balanceTemplates`). */
-  readonly rebalancing?: Record<string, unknown>;
-  /** Short benign rows cut from the training split (binary tasks with `benignFragments`). */
-  readonly fragments?: Record<string, unknown>;
-  /** Recurring template values as benign rows (binary tasks with `templateValues`). */
-  readonly template_values?: Record<string, unknown>;
+  /** Rows added to the training side only (binary tasks with `trainingAdditions`). */
+  readonly training_additions?: Record<string, unknown>;
   readonly training: {
     best_epoch: number;
     epochs_run: number;
@@ -74,6 +64,7 @@ export interface ModelCard {
     max_epochs: number;
     learning_rate: number;
     optimiser: string;
+    rows: number;
   };
   /** Binary tasks: P(positive) at or above this flags the text. */
   readonly threshold?: number;
@@ -97,20 +88,17 @@ export async function buildModel(
   const { dev } = split;
   const labels =
     spec.kind === 'multiclass' ? [...new Set(rows.map((r) => r.label))].sort() : [...spec.labels];
-  // Pool rows join the training side only: dev stays the data's own held-out groups.
-  const augment =
-    spec.kind === 'binary' && spec.augmentFromPool && o.poolRoot !== undefined
-      ? poolTrainingRows(o.poolRoot, spec.augmentFromPool, spec.labels[0], seed)
+  // Added rows join the training side only: dev stays the data's own held-out groups.
+  const added =
+    spec.kind === 'binary' && spec.trainingAdditions
+      ? addTrainingRows(split.train, spec.trainingAdditions, {
+          negative: spec.labels[0],
+          positive: spec.labels[1],
+          poolRoot: o.poolRoot,
+          seed,
+        })
       : undefined;
-  const balanced =
-    spec.kind === 'binary' && spec.balanceTemplates ? balanceTemplates(split.train, spec.labels[1]) : [];
-  const fragments =
-    spec.kind === 'binary' && spec.benignFragments
-      ? fragmentRows(split.train, spec.labels[0], spec.benignFragments, seed)
-      : [];
-  const values =
-    spec.kind === 'binary' && spec.templateValues ? templateValueRows(split.train, spec.labels[0]) : [];
-  const train = [...split.train, ...balanced, ...fragments, ...values, ...(augment?.rows ?? [])];
+  const train = added?.rows ?? split.train;
   const result = trainTask(train, dev, {
     labels,
     features: SHIPPED_FEATURES,
@@ -144,10 +132,7 @@ export async function buildModel(
         train_rows: split.train.length,
         dev_rows: dev.length,
       },
-      ...(balanced.length > 0 ? { rebalancing: rebalancingCard(balanced) } : {}),
-      ...(fragments.length > 0 ? { fragments: fragmentsCard(fragments) } : {}),
-      ...(values.length > 0 ? { template_values: valuesCard(values) } : {}),
-      ...(augment ? { augmentation: augmentationCard(augment, seed) } : {}),
+      ...(added ? { training_additions: added.card } : {}),
       training: {
         best_epoch: result.bestEpoch,
         epochs_run: result.history.length,
@@ -155,7 +140,7 @@ export async function buildModel(
         max_epochs: 12,
         learning_rate: 0.003,
         optimiser: 'Adam (lazy on the embedding), batch 32, early stopping on dev loss (patience 3)',
-        ...(train.length !== split.train.length ? { rows: train.length } : {}),
+        rows: train.length,
       },
       onnx: { bytes: onnx.length, sha256: sha256(onnx) },
     };
@@ -204,66 +189,16 @@ function calibrateOnDev(dev: readonly DataRow[], p: readonly number[], positive:
   return { threshold, calibration };
 }
 
-/** What the card says about the repeated benign template rows. */
-function rebalancingCard(extra: readonly DataRow[]) {
-  const byTool: Record<string, number> = {};
-  for (const r of extra) byTool[r.tool ?? ''] = (byTool[r.tool ?? ''] ?? 0) + 1;
-  return {
-    what: 'benign tool results of the training split repeated per tool template until they match its injection rows (src/ml/data.ts balanceTemplates): InjecAgent fills each template with an attacker instruction about twice as often as with benign text, which taught the templates own words (field names, "Ada Lovelace", "octocat") to mean injection',
-    rows_added: extra.length,
-    by_tool: byTool,
-  };
-}
-
-/** What the card says about the short benign rows cut from the training split. */
-function fragmentsCard(rows: readonly DataRow[]) {
-  const byChannel: Record<string, number> = {};
-  for (const r of rows) byChannel[r.channel ?? 'none'] = (byChannel[r.channel ?? 'none'] ?? 0) + 1;
-  return {
-    what: 'lines and sentences (2–120 characters, not the whole text) of the training split’s own benign rows, labelled benign (src/ml/data.ts fragmentRows): de-duplicated, shuffled with the seed, at most three per row',
-    rows: rows.length,
-    by_channel: byChannel,
-  };
-}
-
-/** What the card says about the recurring template values added as benign rows. */
-function valuesCard(rows: readonly DataRow[]) {
-  return {
-    what: "quoted values ('key': 'value') of 2–40 characters and at most five words that recur in at least 3 of the training split's templated tool results (those with a tool field, either label), labelled benign (src/ml/data.ts templateValueRows): names, e-mail addresses, ids, statuses and dates that are the templates' own text",
-    rows: rows.length,
-    sha256: sha256(new TextEncoder().encode(rows.map((r) => r.text).join('\u0000'))),
-  };
-}
-
-/** What the card says about the pool rows added to training. */
-function augmentationCard(a: { rows: readonly DataRow[]; pool: SnippetPool }, seed: number) {
-  const byKind: Record<string, number> = {};
-  for (const s of a.pool.snippets) byKind[s.kind] = (byKind[s.kind] ?? 0) + 1;
-  return {
-    what: 'benign tool-output-like text cut from the installed npm packages (src/ml/benign-pool.ts poolSnippets), labelled benign, channel tool_output, added to the training split only (dev is unchanged)',
-    half: 'train',
-    split: `by package: FNV-1a of "${seed}\\0<package name>" below 2^31 → train half, else calibration half (halfOf); a package's every copy and version is on one side; ${TRAINED_ON_PACKAGES.join(', ')} left out`,
-    selection:
-      'every file of the train half; candidates per kind (line: docs lines of 2–80 characters, half with their markdown marker stripped, one in twenty code lines, package.json name/version/description/licence/author; sentence: 20–300 characters of docs prose; paragraph: 80–1,500-character docs blocks; chunk: one 0.5–4 KB slice per file ≥ 512 characters; json: package.json subsets and whole manifests, registry-search-like result lists, other JSON files cut to 4 KB, {path, content} file reads, compact or (a quarter) pretty-printed), de-duplicated on normalised text, shuffled (mulberry32, the seed) and drawn with at most ceil(count / 40), ≥ 3, per package',
-    packages: a.pool.packages,
-    files: a.pool.files,
-    rows: a.rows.length,
-    by_kind: byKind,
-    candidates: a.pool.candidates,
-    seed,
-    sha256: sha256(new TextEncoder().encode(a.rows.map((r) => r.text).join('\u0000'))),
-  };
-}
-
 /** Texts of the pool's calibration half drawn per kind; `line` calibrates, the rest are reported. */
-const POOL_CALIBRATION = { line: 5000, sentence: 1000, paragraph: 500, json: 1000 } as const;
+const POOL_CALIBRATION = { line: 5000, sentence: 1000, paragraph: 500, json: 1000, message: 1000 } as const;
+const REPORTED_KINDS = ['sentence', 'paragraph', 'json', 'message'] as const;
 
 /**
  * The operating threshold over the pool's `calibration` half (packages never trained on): the
  * stricter of `devThreshold`, the 1 % threshold on long 4 KB chunks and the one on short lines
  * (2–80 characters), so the false-positive budget covers short tool outputs too. Lines equal to a
- * training text (after normalisation) are left out. Sentences, paragraphs and JSON results are
- * scored and their false-positive rate reported, not calibrated on.
+ * training text (after normalisation) are left out. Sentences, paragraphs, JSON results and source
+ * string messages are scored and their false-positive rate reported, not calibrated on.
  */
 async function calibrateOnPool(
   root: string,
@@ -276,12 +211,16 @@ async function calibrateOnPool(
   const long = benignPool(root, { half: 'calibration', seed });
   const short = poolSnippets(root, { half: 'calibration', seed, counts: POOL_CALIBRATION, exclude: trained });
   const longScores = await scoreTexts(scorer, long.texts);
-  const byKind = new Map<string, number[]>();
   const shortScores = await scoreTexts(
     scorer,
     short.snippets.map((s) => s.text),
   );
-  short.snippets.forEach((s, i) => byKind.set(s.kind, [...(byKind.get(s.kind) ?? []), shortScores[i] ?? 0]));
+  const byKind = new Map<string, number[]>();
+  short.snippets.forEach((s, i) => {
+    const list = byKind.get(s.kind) ?? [];
+    list.push(shortScores[i] ?? 0);
+    byKind.set(s.kind, list);
+  });
   const lines = byKind.get('line') ?? [];
   const longThreshold = thresholdForFpr(longScores, maxFpr);
   const lineThreshold = thresholdForFpr(lines, maxFpr);
@@ -300,14 +239,14 @@ async function calibrateOnPool(
         fpr_at_operating_threshold: fpr(longScores),
       },
       short: {
-        what: 'single lines of 2–80 characters (docs lines, one in twenty code lines, package.json name/version/description/licence/author), de-duplicated, none equal to a training text',
+        what: 'single lines of 2–80 characters (docs lines, one in twenty code lines, package.json name/version/description/licence/author), drawn as for training, none equal (normalised) to a training text',
         rows: lines.length,
         candidates: short.candidates.line,
         threshold: lineThreshold,
         fpr_at_operating_threshold: fpr(lines),
       },
       reported_only: Object.fromEntries(
-        (['sentence', 'paragraph', 'json'] as const).map((k) => {
+        REPORTED_KINDS.map((k) => {
           const s = byKind.get(k) ?? [];
           return [
             k,

@@ -17,6 +17,22 @@ export const CAPABILITY_LABELS = [
 ] as const;
 export type CapabilityLabel = (typeof CAPABILITY_LABELS)[number];
 
+/** What `addTrainingRows` adds to a binary task's training split (docs/models.md, injection). */
+export interface TrainingAdditions {
+  /** Repeat benign tool results per template until they match its attacks (`balanceTemplates`). */
+  readonly balanceTemplates: boolean;
+  /** JSON copies of templated tool results where both labels occur (`jsonCopies`). */
+  readonly jsonCopies: boolean;
+  /** Short benign rows cut from the training split's own benign rows (`fragmentRows`). */
+  readonly fragments: number;
+  /** Recurring short values of templated tool results as benign rows (`templateValueRows`). */
+  readonly templateValues: boolean;
+  /** The most frequent words of the benign tool outputs, each alone (`commonWordRows`). */
+  readonly commonWords: number;
+  /** Rows of each kind from the `train` half of the package pool (`poolSnippets`), when one is given. */
+  readonly pool: Readonly<Partial<Record<SnippetKind, number>>>;
+}
+
 export type TaskSpec =
   | {
       readonly task: TaskName;
@@ -30,14 +46,8 @@ export type TaskSpec =
        * outputs: long chunks and short lines).
        */
       readonly calibrateOnPool?: boolean;
-      /** Repeat benign tool results per template until they match the attacks (`balanceTemplates`). */
-      readonly balanceTemplates?: boolean;
-      /** Short benign rows cut from the training split's own benign rows (`fragmentRows`). */
-      readonly benignFragments?: number;
-      /** Recurring short values of templated tool results as benign rows (`templateValueRows`). */
-      readonly templateValues?: boolean;
-      /** Benign rows of each kind to add to training from the pool's `train` half (other packages). */
-      readonly augmentFromPool?: Readonly<Partial<Record<SnippetKind, number>>>;
+      /** Benign rows added to the training side only (src/ml/data.ts `addTrainingRows`). */
+      readonly trainingAdditions?: TrainingAdditions;
     }
   /** Labels from the data, sorted. */
   | { readonly task: TaskName; readonly kind: 'multiclass'; readonly labels: 'from-data' }
@@ -62,12 +72,16 @@ export const TASK_SPECS: Readonly<Record<TaskName, TaskSpec>> = {
     labels: ['benign', 'injection'],
     maxFpr: 0.01,
     calibrateOnPool: true,
-    balanceTemplates: true,
-    benignFragments: 1000,
-    templateValues: true,
-    // ~3,200 rows against 6,600 training rows: enough for short and JSON outputs to be seen as
-    // benign, not so many that the pool's style swamps the data's benign tool outputs.
-    augmentFromPool: { line: 1200, sentence: 500, paragraph: 400, chunk: 400, json: 700 },
+    // About 7,900 rows on a 6,629-row training split, most of them one line long: short and JSON
+    // tool outputs, seen as benign, without the pool's docs style swamping the data (docs/models.md).
+    trainingAdditions: {
+      balanceTemplates: true,
+      jsonCopies: true,
+      fragments: 1000,
+      templateValues: true,
+      commonWords: 300,
+      pool: { line: 2500, sentence: 600, paragraph: 300, chunk: 300, json: 600, message: 1500 },
+    },
   },
   jailbreak: { task: 'jailbreak', kind: 'binary', labels: ['benign', 'jailbreak'], maxFpr: 0.01 },
   domain: { task: 'domain', kind: 'multiclass', labels: 'from-data' },

@@ -116,12 +116,14 @@ describe('buildModel', () => {
       );
     }
     const { card } = await buildModel('injection', { dataDir: data, seed: 1, poolRoot: pool });
-    const aug = card.augmentation as { rows: number; half: string; by_kind: Record<string, number> };
-    expect(aug.half).toBe('train');
-    expect(aug.rows).toBeGreaterThan(0);
-    expect((card.training as { rows?: number }).rows).toBeGreaterThanOrEqual(
-      card.split.train_rows + aug.rows,
-    );
+    const added = card.training_additions as {
+      rows_after: number;
+      npm_pool: { rows: number; half: string };
+    };
+    expect(added.npm_pool.half).toBe('train');
+    expect(added.npm_pool.rows).toBeGreaterThan(0);
+    expect(card.training.rows).toBe(added.rows_after);
+    expect(added.rows_after).toBeGreaterThanOrEqual(card.split.train_rows + added.npm_pool.rows);
     const cal = card.calibration as {
       dev_benign: { threshold: number };
       benign_pool: { long: { threshold: number }; short: { threshold: number; rows: number } };
