@@ -88,7 +88,9 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       capability = await loadCapabilityClassifier();
       log.info({ scorer: 'capability', backend: 'onnx' }, 'capability classifier on onnx (cpu)');
     }
-    for (const name of ['injection', 'jailbreak'] as const) {
+    // The MCP checkpoints read the injection model only: the jailbreak model was trained on user
+    // prompts and flags ordinary server text (docs/models.md); the LLM router reads it on user turns.
+    for (const name of ['injection'] as const) {
       const cfg = config.scorers[name];
       if (!cfg.enabled) continue;
       const scorer = await createScorerFromConfig(name, cfg.use, {

@@ -33,7 +33,7 @@ const ON_CLEAN = new Set(['exfil_link']);
  * normaliser findings keep their spans in the text as the server sent it.
  */
 export function createInspector(options: InspectorOptions): Inspector {
-  const normaliseOptions = { allowHosts: options.allowHosts };
+  const normaliseOptions = { allowHosts: options.allowHosts, nfkc: false };
   return {
     inspect(slots, raw, inspectOptions = {}) {
       const byField = inspectOptions.fields ?? true;

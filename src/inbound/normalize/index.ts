@@ -42,6 +42,13 @@ export interface NormaliseOptions {
   readonly decode?: DecodeOptions;
   /** At most this many findings per normaliser. */
   readonly maxFindings?: number;
+  /**
+   * Whether `text` is NFKC-normalised (`true`, the default) or keeps the input's characters (`false`:
+   * only invisible and tag characters and hidden HTML are removed; the NFKC form is then one of the
+   * `scanTexts` when it differs). The inbound checkpoint uses `false`: compatibility characters
+   * (non-breaking hyphens, fullwidth forms, ligatures) are legitimate content.
+   */
+  readonly nfkc?: boolean;
 }
 
 export const NORMALISE_DEFAULTS: Readonly<{
@@ -96,8 +103,11 @@ export function normalise(text: string, options: NormaliseOptions = {}): Normali
   );
   // NFKC and homoglyphs concern non-ASCII text only; most tool output is ASCII. (Decoding entities
   // in `visible_text` mode can bring non-ASCII into ASCII input.)
-  if (!invisible.isAscii || o.html === 'visible_text') visible = nfkc(visible);
-  if (isWorthFolding) scan.push(foldConfusables(visible));
+  const folded = !invisible.isAscii || o.html === 'visible_text' ? nfkc(visible) : visible;
+  if (o.nfkc === false) {
+    if (folded !== visible) scan.push(folded);
+  } else visible = folded;
+  if (isWorthFolding) scan.push(foldConfusables(folded));
   findings.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
   return { text: visible, findings, scanTexts: uniqueScanTexts(scan, visible) };
 }
