@@ -15,6 +15,7 @@ const benchmarks: readonly Benchmark[] = [
   mlBenchmark,
   memoryBenchmark,
   inboundBenchmark,
+  routerBenchmark,
 ];
 
 function usage(): string {

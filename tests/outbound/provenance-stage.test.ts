@@ -21,7 +21,7 @@ function call(args: Record<string, unknown>, received: { text: string; injection
     args,
   };
   const ctx: StageContext<McpEvent> = { event, signals: {}, fired: [], findings: [] };
-  provenanceStage().run(ctx);
+  void provenanceStage().run(ctx); // synchronous: it never returns a promise
   return ctx.signals;
 }
 
