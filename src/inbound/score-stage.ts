@@ -37,8 +37,12 @@ export function scoreStage(options: ScoreStageOptions): Stage<McpEvent> {
         ctx.signals[`${scorer.name}_flagged`] = cached >= scorer.threshold;
         return;
       }
-      const texts = textsOf(event);
-      if (texts.length === 0) return;
+      const texts = textsOf(event).filter(canCarryInstructions);
+      if (texts.length === 0) {
+        ctx.signals[scorer.name] = 0;
+        ctx.signals[`${scorer.name}_flagged`] = false;
+        return;
+      }
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -60,6 +64,22 @@ export function scoreStage(options: ScoreStageOptions): Stage<McpEvent> {
       }
     },
   };
+}
+
+/** An instruction needs words: fewer than this many (ids, numbers, `OK`) are not scored. */
+const MIN_WORDS = 3;
+const WORD = /\p{L}{2,}/gu;
+
+/**
+ * Whether a text has enough words to carry an instruction. The hashed n-gram models score a text of
+ * one or two tokens on those tokens alone, which is noise (12 % of plain numbers flagged), so such texts
+ * are not scored: their score is 0.
+ */
+export function canCarryInstructions(text: string): boolean {
+  let n = 0;
+  WORD.lastIndex = 0;
+  while (WORD.exec(text) !== null) if (++n >= MIN_WORDS) return true;
+  return false;
 }
 
 function textsOf(event: McpEvent): readonly string[] {

@@ -13,13 +13,16 @@ export function textOf(result: object): string {
 export async function rejectionOf(
   promise: Promise<unknown>,
 ): Promise<Error & { code?: unknown; data?: unknown }> {
+  let value: unknown;
   try {
-    await promise;
+    value = await promise;
   } catch (err) {
     if (err instanceof Error) return err;
     throw new Error(`rejected with a non-Error: ${String(err)}`, { cause: err });
   }
-  throw new Error('expected a rejection, but the promise resolved');
+  throw new Error(
+    `expected a rejection, but the promise resolved to ${JSON.stringify(value)?.slice(0, 500)}`,
+  );
 }
 
 /** The text of a resource's contents item; undefined for a blob or a missing item. */
