@@ -1,5 +1,6 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { ErrorCode, isAgentwallError, type AgentwallError } from '../core/errors.js';
+import { AgentwallError, ErrorCode, isAgentwallError } from '../core/errors.js';
+import type { Verdict } from '../core/verdict.js';
 
 /**
  * JSON-RPC codes for agentwall's own errors. Client faults use the spec's codes (-32602 invalid
@@ -36,4 +37,11 @@ export function mapErrors<A extends unknown[], R>(
       throw isAgentwallError(err) ? toMcpError(err) : err;
     }
   };
+}
+
+/** Content the inbound checkpoint withheld (a resource, a prompt, a sampling request), as a `CONTENT_WITHHELD` error. */
+export function withheld(what: string, verdict: Verdict): AgentwallError {
+  return new AgentwallError(ErrorCode.CONTENT_WITHHELD, `agentwall withheld ${what} (${verdict.action})`, {
+    data: { action: verdict.action, rules: verdict.rules.map((r) => r.id), event_id: verdict.eventId },
+  });
 }

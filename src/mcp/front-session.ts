@@ -15,9 +15,8 @@ import type { Logger } from 'pino';
 import type { Config, ServerConfig } from '../config/index.js';
 import { createSession, type Principal, type Session } from '../core/session.js';
 import { randomUUID } from 'node:crypto';
-import { AgentwallError, ErrorCode } from '../core/errors.js';
 import type { PromptEvent } from '../core/events.js';
-import { toMcpError } from './errors.js';
+import { toMcpError, withheld } from './errors.js';
 import { unionCapabilities } from './capabilities.js';
 import type { McpCheckpoints } from './checkpoints.js';
 import { registerCompletionHandler, registerLoggingHandler } from './handlers/misc.js';
@@ -217,21 +216,7 @@ async function inspectSampling(ctx: SessionContext, server: string, request: Req
     openWorld: false,
     label: `a sampling request of server "${server}"`,
   });
-  if (!outcome.pass) {
-    throw toMcpError(
-      new AgentwallError(
-        ErrorCode.CONTENT_WITHHELD,
-        `agentwall withheld this sampling request (${outcome.verdict.action})`,
-        {
-          data: {
-            action: outcome.verdict.action,
-            rules: outcome.verdict.rules.map((r) => r.id),
-            event_id: outcome.verdict.eventId,
-          },
-        },
-      ),
-    );
-  }
+  if (!outcome.pass) throw toMcpError(withheld('this sampling request', outcome.verdict));
   const cleaned = outcome.value as { description?: string; messages?: unknown };
   return {
     ...request,

@@ -1,4 +1,4 @@
-import { mapErrors } from '../errors.js';
+import { mapErrors, withheld } from '../errors.js';
 import { randomUUID } from 'node:crypto';
 import {
   GetPromptRequestSchema,
@@ -65,20 +65,7 @@ export function registerPromptHandlers(ctx: SessionContext): void {
         openWorld: false,
         label: `prompt "${req.params.name}"`,
       });
-      if (!outcome.pass) {
-        const verdict = outcome.verdict;
-        throw new AgentwallError(
-          ErrorCode.CONTENT_WITHHELD,
-          `agentwall withheld prompt ${req.params.name} (${verdict.action})`,
-          {
-            data: {
-              action: verdict.action,
-              rules: verdict.rules.map((r) => r.id),
-              event_id: verdict.eventId,
-            },
-          },
-        );
-      }
+      if (!outcome.pass) throw withheld(`prompt ${req.params.name}`, outcome.verdict);
       const result = outcome.value as GetPromptResult;
       if (!ctx.naming.isPrefixed) return result;
       return {

@@ -1,4 +1,4 @@
-import { mapErrors } from '../errors.js';
+import { mapErrors, withheld } from '../errors.js';
 import { randomUUID } from 'node:crypto';
 import {
   ListResourcesRequestSchema,
@@ -76,20 +76,7 @@ export function registerResourceHandlers(ctx: SessionContext, canSubscribe: bool
         label: `resource ${req.params.uri}`,
         url: target.uri,
       });
-      if (!outcome.pass) {
-        const verdict = outcome.verdict;
-        throw new AgentwallError(
-          ErrorCode.CONTENT_WITHHELD,
-          `agentwall withheld ${req.params.uri} (${verdict.action})`,
-          {
-            data: {
-              action: verdict.action,
-              rules: verdict.rules.map((r) => r.id),
-              event_id: verdict.eventId,
-            },
-          },
-        );
-      }
+      if (!outcome.pass) throw withheld(req.params.uri, outcome.verdict);
       const passed = outcome.value as ReadResourceResult;
       return {
         ...passed,
