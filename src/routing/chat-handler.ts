@@ -4,7 +4,7 @@ import type { Principal } from '../core/session.js';
 import { cacheDirectives, fingerprint, type AnswerCache } from './cache.js';
 import { parseChatRequest, type ChatRequest } from './chat.js';
 import { applyReasoning, choose, decisionVariables, type CompiledDecision } from './decisions.js';
-import { headerOf, readJson, sendJsonText, sendOpenAiError } from './http-io.js';
+import { headerOf, readJson, sendJsonText, sendOpenAiError, sendUpstreamFailure } from './http-io.js';
 import type { RoutingConfig } from './schema.js';
 import type { SignalComputer } from './signals.js';
 import { conversationId, guardToolCalls, type LlmSessions, type ToolGuardDeps } from './tool-guard.js';
@@ -90,15 +90,7 @@ export async function handleChat(
       JSON.stringify(upstream),
       controller.signal,
     );
-    if (!r.ok)
-      return sendOpenAiError(
-        res,
-        r.failure.status,
-        'upstream_error',
-        r.failure.message,
-        'upstream_unavailable',
-        headers,
-      );
+    if (!r.ok) return sendUpstreamFailure(res, r.failure, headers);
     text = await r.response.body.text();
     if (r.response.status !== 200) {
       // vLLM's own errors are already in OpenAI's format: passed on as they are.
@@ -143,15 +135,7 @@ async function stream(
     if (signal.aborted) return;
     throw err;
   }
-  if (!r.ok)
-    return sendOpenAiError(
-      res,
-      r.failure.status,
-      'upstream_error',
-      r.failure.message,
-      'upstream_unavailable',
-      headers,
-    );
+  if (!r.ok) return sendUpstreamFailure(res, r.failure, headers);
   const { status, body } = r.response;
   const type = String(r.response.headers['content-type'] ?? 'application/json');
   res.writeHead(status, { ...headers, 'content-type': type, 'cache-control': 'no-cache' });

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { UpstreamFailure } from './upstream-pool.js';
 
 /** OpenAI's error body: `{"error": {"message", "type", "param", "code"}}` (what the SDKs parse). */
 export function sendOpenAiError(
@@ -11,6 +12,15 @@ export function sendOpenAiError(
 ): void {
   if (res.headersSent) return void res.destroy();
   sendJsonText(res, status, JSON.stringify({ error: { message, type, param: null, code } }), headers);
+}
+
+/** Every endpoint of a model failed (or timed out): 502/504 with code `upstream_unavailable`. */
+export function sendUpstreamFailure(
+  res: ServerResponse,
+  failure: UpstreamFailure,
+  headers: Record<string, string> = {},
+): void {
+  sendOpenAiError(res, failure.status, 'upstream_error', failure.message, 'upstream_unavailable', headers);
 }
 
 export function sendJsonText(

@@ -10,7 +10,7 @@ import { loadShippedScorer } from '../ml/scorer.js';
 import { createAnswerCache } from './cache.js';
 import { handleChat, type ChatDeps } from './chat-handler.js';
 import { compileDecisions } from './decisions.js';
-import { readJson, sendJsonText, sendOpenAiError } from './http-io.js';
+import { readJson, sendJsonText, sendOpenAiError, sendUpstreamFailure } from './http-io.js';
 import type { RoutingConfig } from './schema.js';
 import { createSignalComputer, needsOf, type DomainClassifier, type SignalModels } from './signals.js';
 import { LlmSessions } from './tool-guard.js';
@@ -110,14 +110,7 @@ export async function createLlmRouter(deps: RouterDeps): Promise<LlmRouter> {
     const controller = new AbortController();
     res.on('close', () => res.writableFinished || controller.abort());
     const r = await pool.post(model, '/embeddings', JSON.stringify({ ...body, model }), controller.signal);
-    if (!r.ok)
-      return sendOpenAiError(
-        res,
-        r.failure.status,
-        'upstream_error',
-        r.failure.message,
-        'upstream_unavailable',
-      );
+    if (!r.ok) return sendUpstreamFailure(res, r.failure);
     sendJsonText(res, r.response.status, await r.response.body.text(), { 'x-agentwall-model': model });
   }
 
