@@ -4,7 +4,7 @@ import pino from 'pino';
 import { Pool } from 'undici';
 import { createLlmRouter } from '../src/routing/router.js';
 import { routingSchema } from '../src/routing/schema.js';
-import { startVllmStandin } from '../tests/fixtures/vllm-standin.js';
+import { startVllmStandin } from '../tests/support/vllm-standin.js';
 import type { BenchContext, BenchOutcome, Benchmark } from './lib/benchmark.js';
 import { measureInterleaved, type Subject } from './lib/measure.js';
 import { summarize } from './lib/stats.js';

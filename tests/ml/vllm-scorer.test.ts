@@ -17,7 +17,7 @@ import {
   startVllmStandin,
   type StandinModel,
   type VllmStandin,
-} from '../fixtures/vllm-standin.js';
+} from '../support/vllm-standin.js';
 
 const CLF: StandinModel = { id: 'injection-clf', task: 'classify' };
 const REVERSED: StandinModel = {

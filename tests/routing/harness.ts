@@ -8,7 +8,7 @@ import type { Principal } from '../../src/core/session.js';
 import { createLlmRouter, type LlmRouter } from '../../src/routing/router.js';
 import { routingSchema } from '../../src/routing/schema.js';
 import type { SignalModels } from '../../src/routing/signals.js';
-import { startVllmStandin, type StandinModel, type VllmStandin } from '../fixtures/vllm-standin.js';
+import { startVllmStandin, type StandinModel, type VllmStandin } from '../support/vllm-standin.js';
 
 export const GENERATE_MODELS: readonly StandinModel[] = [
   { id: 'qwen3-8b', task: 'generate' },

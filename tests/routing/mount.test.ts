@@ -5,7 +5,7 @@ import { resolveConfig } from '../../src/config/load.js';
 import { startRuntime, type Runtime } from '../../src/cli/runtime.js';
 import { startHttpFront, type HttpFront } from '../../src/mcp/http/server.js';
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js';
-import { startVllmStandin, type VllmStandin } from '../fixtures/vllm-standin.js';
+import { startVllmStandin, type VllmStandin } from '../support/vllm-standin.js';
 import { GENERATE_MODELS } from './harness.js';
 
 const TOKEN = 'router-test-token-0123456789';
