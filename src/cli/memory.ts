@@ -1,11 +1,18 @@
 import { userInfo } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { diffDefinitions } from '../outbound/pinning.js';
+import type { Compensator } from '../memory/compensate.js';
 import { MemoryStore } from '../state/memory.js';
 import type { RestoreOutcome, RevokeCriteria, RevokeOutcome, VersionView } from '../state/memory-types.js';
 import type { DataFlags, StoreCommandDeps } from './store-commands.js';
 
-export type MemoryCliDeps = StoreCommandDeps;
+export interface MemoryCliDeps extends StoreCommandDeps {
+  /**
+   * Issues the compensating calls configured in `memory.external` for a revocation's external writes,
+   * through the servers of the configuration the flags name (`revoke --compensate`).
+   */
+  readonly compensator?: (flags: DataFlags, memory: MemoryStore) => Promise<Compensator>;
+}
 
 interface OutputFlags extends DataFlags {
   json?: boolean;
@@ -26,6 +33,7 @@ interface RevokeFlags extends OutputFlags {
   cascade?: boolean;
   reason?: string;
   dryRun?: boolean;
+  compensate?: boolean;
 }
 
 /** `agentwall memory list|get|history|diff|revoke|restore|rollback|revocations` (docs/memory.md, "CLI"). */
@@ -131,10 +139,19 @@ export function registerMemoryCommands(program: Command, deps: MemoryCliDeps): v
     .option('--no-cascade', 'do not revoke what was derived from the matched versions')
     .option('--reason <text>', 'why (kept with the revocation)')
     .option('--dry-run', 'print what would change; change nothing')
+    .option('--compensate', "issue the configured compensating calls of revoked external writes (memory.external)")
     .action((flags: RevokeFlags) =>
       run(flags, async (m) => {
         const outcome = await m.revoke(criteriaOf(flags), actor(deps, flags));
-        return report(deps, m, flags, outcome, 'revoke');
+        const code = report(deps, m, flags, outcome, 'revoke');
+        if (flags.compensate !== true || !outcome.ok || outcome.revocation === undefined) return code;
+        if (outcome.external.length === 0) return code;
+        if (!deps.compensator) return missing(deps, 'compensation is not available in this build');
+        const issue = await deps.compensator(flags, m);
+        const results = await issue(outcome.revocation.id, outcome.external);
+        for (const r of results)
+          deps.io.out(`compensation of external write ${r.id}: ${r.ok ? 'done' : 'FAILED'}: ${r.detail}`);
+        return results.every((r) => r.ok) ? code : 1;
       }),
     );
 
@@ -193,7 +210,7 @@ async function withMemory(
 ) {
   const store = await deps.openStore(flags);
   try {
-    deps.exit(await fn(new MemoryStore(store.root)));
+    deps.exit(await fn(new MemoryStore(store.root, store.audit)));
   } finally {
     await store.close();
   }

@@ -182,10 +182,14 @@ export const configSchema = z
     /** The state checkpoint: agentwall's built-in `memory` MCP server (docs/memory.md). */
     memory: z
       .strictObject({
-        /** Serve the built-in memory server beside the configured ones (off by default for now: docs/memory.md). */
-        enabled: z.boolean().default(false),
-        /** Its name in listings (`memory__memory_write` when names are prefixed) and in policies (`tool.server`). */
-        server_name: z.string().regex(SERVER_NAME).default('memory'),
+        /** Serve the built-in memory server beside the configured ones (docs/memory.md). */
+        enabled: z.boolean().default(true),
+        /**
+         * Its name in policies (`tool.server`), audit records and approvals; its tools keep their own
+         * names in listings. Default `memory`, or `agentwall_memory` when `servers.memory` exists (the
+         * common name for @modelcontextprotocol/server-memory).
+         */
+        server_name: z.string().regex(SERVER_NAME).optional(),
         /** Namespaces every principal may read and write besides its own `principal:<id>`. */
         shared_namespaces: z.array(z.string().min(1).max(200)).default([]),
         /** How the inbound checkpoint treats what memory reads return (as for `servers.<name>.trust`). */
@@ -225,7 +229,11 @@ export const configSchema = z
       .prefault({}),
   })
   .superRefine((c, ctx) => {
-    if (c.memory.enabled && Object.hasOwn(c.servers, c.memory.server_name)) {
+    if (
+      c.memory.enabled &&
+      c.memory.server_name !== undefined &&
+      Object.hasOwn(c.servers, c.memory.server_name)
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['memory', 'server_name'],
@@ -234,6 +242,7 @@ export const configSchema = z
     }
     if (
       c.memory.enabled &&
+      c.memory.server_name !== undefined &&
       (c.memory.server_name + c.naming.separator).indexOf(c.naming.separator) !== c.memory.server_name.length
     ) {
       ctx.addIssue({
@@ -261,7 +270,17 @@ export const configSchema = z
         });
       }
     }
-  });
+  })
+  .transform((c) => ({ ...c, memory: { ...c.memory, server_name: builtinMemoryName(c) } }));
+
+/** The built-in memory server's name: as configured, else `memory` unless a configured server has it. */
+function builtinMemoryName(c: { memory: { server_name?: string | undefined }; servers: object }): string {
+  if (c.memory.server_name !== undefined) return c.memory.server_name;
+  if (!Object.hasOwn(c.servers, 'memory')) return 'memory';
+  let name = 'agentwall_memory';
+  for (let n = 2; Object.hasOwn(c.servers, name); n++) name = `agentwall_memory${n}`;
+  return name;
+}
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;

@@ -52,6 +52,8 @@ export interface FrontSessionDeps {
 /** A server agentwall runs in-process, one instance per front session, reached like any upstream. */
 export interface BuiltinServer {
   readonly name: string;
+  /** The names its tools are listed and called by, whatever the prefix mode (naming.ts). */
+  readonly tools: readonly string[];
   readonly config: ServerConfig;
   /** Starts this session's instance; returns the client side of its in-memory transport. */
   connect(session: Session, ask: () => AskClient | undefined): Transport;
@@ -116,7 +118,13 @@ export async function openFrontSession(
     { name: 'agentwall', version: VERSION },
     { capabilities, ...instructionsOf(all) },
   );
-  const naming = createNaming([...upstreams.keys()], deps.config.naming.separator, deps.config.naming.prefix);
+  const builtins = (deps.builtins ?? []).map((b) => ({ server: b.name, tools: b.tools }));
+  const naming = createNaming(
+    [...upstreams.keys()].filter((name) => !builtins.some((b) => b.server === name)),
+    deps.config.naming.separator,
+    deps.config.naming.prefix,
+    builtins,
+  );
   const ctx: SessionContext = {
     server,
     session,

@@ -17,11 +17,47 @@ export interface Naming {
   parseUri(publicUri: string): { server: string; uri: string } | undefined;
 }
 
+/**
+ * A server agentwall runs itself, whose tools carry their own distinctive names (`memory_write`): they
+ * are listed and called under those names whatever the prefix mode, and the built-in does not count as a
+ * server for `naming.prefix: auto`. So turning the built-in on (the default) changes no existing tool
+ * name: one wrapped server still passes its names through unchanged. An upstream tool whose public name
+ * would equal a built-in's is shadowed by it (the listing leaves it out: {@link owns}).
+ */
+export interface BuiltinNames {
+  readonly server: string;
+  readonly tools: readonly string[];
+}
+
 export function createNaming(
   servers: readonly string[],
   separator: string,
   prefix: 'auto' | 'always',
+  builtins: readonly BuiltinNames[] = [],
 ): Naming {
+  const base = upstreamNaming(servers, separator, prefix);
+  if (builtins.length === 0) return base;
+  const fixed = new Map<string, string>();
+  for (const b of builtins) for (const t of b.tools) fixed.set(t, b.server);
+  const isBuiltin = new Set(builtins.map((b) => b.server));
+  return {
+    isPrefixed: base.isPrefixed,
+    publicName: (server, name) => (isBuiltin.has(server) ? name : base.publicName(server, name)),
+    parseName(publicName) {
+      const server = fixed.get(publicName);
+      return server !== undefined ? { server, name: publicName } : base.parseName(publicName);
+    },
+    publicUri: (server, uri) => base.publicUri(server, uri),
+    parseUri: (uri) => base.parseUri(uri),
+  };
+}
+
+/** Whether `server`'s item listed as `publicName` is reachable by that name (a built-in may shadow it). */
+export function owns(naming: Naming, server: string, publicName: string): boolean {
+  return naming.parseName(publicName)?.server === server;
+}
+
+function upstreamNaming(servers: readonly string[], separator: string, prefix: 'auto' | 'always'): Naming {
   const known = new Set(servers);
   const only = servers.length === 1 ? servers[0] : undefined;
   if (prefix === 'auto' && only !== undefined) {

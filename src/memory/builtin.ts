@@ -7,6 +7,7 @@ import type { MemoryGateDeps } from './gate.js';
 import type { SessionReads } from './provenance.js';
 import { EmbeddingCache } from './search.js';
 import { createMemoryServer } from './server.js';
+import { MEMORY_TOOLS } from './tools.js';
 
 export interface MemoryBuiltinOptions {
   readonly config: Config['memory'];
@@ -34,6 +35,7 @@ export function memoryBuiltin(options: MemoryBuiltinOptions): BuiltinServer {
   };
   return {
     name: config.server_name,
+    tools: MEMORY_TOOLS.map((t) => t.name),
     config: serverConfig,
     connect(session, ask) {
       const [client, server] = InMemoryTransport.createLinkedPair();

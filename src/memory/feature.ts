@@ -7,6 +7,7 @@ import type { McpCheckpoints } from '../mcp/checkpoints.js';
 import type { BuiltinServer } from '../mcp/front-session.js';
 import type { TextEmbedder } from '../ml/scorer.js';
 import type { ApprovalService } from '../outbound/approval-types.js';
+import type { AuditLog } from '../state/audit-log.js';
 import { MemoryStore } from '../state/memory.js';
 import { memoryBuiltin } from './builtin.js';
 import { sessionCompensator, type Compensator } from './compensate.js';
@@ -33,12 +34,14 @@ export interface MemoryFeature {
 export function createMemoryFeature(options: {
   config: Config;
   root: RootDatabase;
+  /** Where revocations and restores are recorded (the store's audit log). */
+  audit?: AuditLog;
   log: Logger;
   /** agentwall's own files, which servers spawned for compensation must not inherit. */
   shield: readonly string[];
 }): MemoryFeature {
   const { config, log } = options;
-  const store = new MemoryStore(options.root);
+  const store = new MemoryStore(options.root, options.audit);
   const reads = new SessionReads();
   const specs = config.memory.external;
   const sinks = specs.length > 0 ? [externalJournalSink({ store, specs, reads, log })] : [];

@@ -1,4 +1,5 @@
 import type { RootDatabase } from 'lmdb';
+import type { AuditLog } from './audit-log.js';
 import { AgentwallError, ErrorCode } from '../core/errors.js';
 import { checkAddress, openMemoryDbs, type MemoryDbs } from './memory-keys.js';
 import { countNamespaces, indexAndInherit, putVersion, takeIds, verifyMemory } from './memory-write.js';
@@ -42,13 +43,20 @@ export interface ListOptions {
  * commit), and resolve once the commit is flushed to disk: an acknowledged write survives a crash.
  * LMDB's write lock is cross-process, so several agentwall processes can share the store.
  */
+/** How many version ids an audit record of a revocation lists (all of them are in the revocation). */
+const AUDITED_IDS = 100;
+
 export class MemoryStore {
   readonly #dbs: MemoryDbs;
   /** Writes made this tick, committed together (see `write`). */
   #queued: { input: NewVersion; resolve: (v: MemoryVersion) => void; reject: (e: unknown) => void }[] = [];
 
-  constructor(root: RootDatabase) {
+  /** Where revocations, rollbacks and restores are recorded as they are applied (absent: not audited). */
+  readonly #audit: AuditLog | undefined;
+
+  constructor(root: RootDatabase, audit?: AuditLog) {
     this.#dbs = openMemoryDbs(root);
+    this.#audit = audit;
   }
 
   /**
@@ -204,7 +212,37 @@ export class MemoryStore {
       return { ok: true, dry_run: false, revocation: record, ...plan };
     });
     await d.root.flushed;
+    if (outcome.ok && outcome.revocation) await this.#audited(action, outcome.revocation);
     return outcome;
+  }
+
+  /**
+   * Appends a change of what reads see to the audit chain (once it is durable in the store), so the
+   * hash-chained log answers "who revoked what, and who undid it" beside every verdict.
+   */
+  async #audited(action: 'revoke' | 'rollback' | 'restore', r: RevocationRecord): Promise<void> {
+    if (!this.#audit) return;
+    const restore = action === 'restore' && r.restored !== undefined ? r.restored : undefined;
+    await this.#audit.append({
+      time: restore?.time ?? r.time,
+      event_id: `revocation-${r.id}-${action}`,
+      kind: `memory_${action}`,
+      session: '',
+      principal: restore?.by ?? r.by,
+      server: 'agentwall',
+      subject: `revocation ${r.id}`,
+      action,
+      rules: [],
+      latency_ms: 0,
+      detail: {
+        revocation: r.id,
+        reason: restore?.reason ?? r.reason,
+        criteria: r.criteria,
+        versions: r.versions.length,
+        version_ids: r.versions.slice(0, AUDITED_IDS),
+        external: r.external.length,
+      },
+    });
   }
 
   /** Undoes exactly one revocation's effect: what no other revocation holds becomes visible again. */
@@ -237,6 +275,7 @@ export class MemoryStore {
     }
     const outcome = await d.root.transaction(run);
     await d.root.flushed;
+    if (outcome.ok) await this.#audited('restore', outcome.revocation);
     return outcome;
   }
 

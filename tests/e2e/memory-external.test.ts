@@ -7,6 +7,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type AgentwallServe } from '../helpers/agentwall.js';
 import { connectHttp, isApprovalRequest, type HttpClient } from '../helpers/clients.js';
+import { runMain } from '../helpers/cli.js';
 import { textOf } from '../helpers/results.js';
 import { filesystemServer, memoryServer } from '../helpers/servers.js';
 import { makeTempDir, type TempDir } from '../helpers/temp-dir.js';
@@ -118,5 +119,27 @@ describe('external writes through the real proxy', () => {
       status: 'revoked',
       compensations: [expect.objectContaining({ ok: true })],
     });
+  });
+
+  it('`agentwall memory revoke --compensate` issues the compensation from the command line', async () => {
+    const page = await call('web__read_text_file', { path: join(files, 'people.md') });
+    expect(page.isError, textOf(page)).toBeFalsy();
+    const mark = serve.stderr.mark();
+    const created = await call('kg__create_entities', {
+      entities: [{ name: 'Trent', entityType: 'person', observations: ['signs cheques'] }],
+    });
+    expect(created.isError, textOf(created)).toBeFalsy();
+    await serve.stderr.waitFor((l) => l.includes('external write journaled'), { from: mark });
+    expect(await readFile(graphFile, 'utf8')).toContain('Trent');
+    const listed = (await admin('/admin/memory/external')).external as External[];
+    const fresh = listed.find((x) => x.status === 'active');
+    const hash = fresh?.derived_from.find((d) => d.type === 'content')?.content_hash ?? '';
+
+    const flags = ['--config', serve.configFile, '--data-dir', serve.dataDir];
+    const r = await runMain(['memory', 'revoke', '--hash', hash, '--compensate', ...flags]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`compensation of external write ${fresh?.id}: done`));
+    expect(await readFile(graphFile, 'utf8')).not.toContain('Trent');
   });
 });

@@ -37,7 +37,7 @@ beforeAll(async () => {
     config: {
       // The filesystem server is untrusted (the default): what it returns taints the session.
       servers: { web: filesystemServer(files) },
-      memory: { enabled: true },
+      // The built-in memory server is on by default: no `memory:` section.
       policies: { watch: false },
     },
   });
@@ -91,7 +91,7 @@ async function admin(
 
 const written = (r: CallToolResult) => r.structuredContent as { id: number; seq: number; labels: string[] };
 const read = async (c: HttpClient, key: string) =>
-  (await call(c, 'memory__memory_read', { key })).structuredContent as { found: boolean; value?: string };
+  (await call(c, 'memory_read', { key })).structuredContent as { found: boolean; value?: string };
 
 describe('memory through the real proxy', () => {
   const ids: { clean?: number; tainted?: number; derived?: number } = {};
@@ -103,34 +103,40 @@ describe('memory through the real proxy', () => {
     const names = await listAll(a);
     expect(names).toEqual(
       expect.arrayContaining([
-        'web__read_text_file',
-        'memory__memory_write',
-        'memory__memory_read',
-        'memory__memory_search',
+        'read_text_file',
+        'memory_write',
+        'memory_read',
+        'memory_search',
       ]),
     );
-    expect(names.filter((n) => n.startsWith('memory__')).sort()).toEqual(
-      ['memory_delete', 'memory_history', 'memory_list', 'memory_read', 'memory_search', 'memory_write'].map(
-        (n) => `memory__${n}`,
-      ),
-    );
+    // The built-in's tools keep their own names and it does not count as a server for
+    // `naming.prefix: auto`: the one configured server's names pass through unchanged (naming.ts).
+    expect(names.filter((n) => n.startsWith('memory_')).sort()).toEqual([
+      'memory_delete',
+      'memory_history',
+      'memory_list',
+      'memory_read',
+      'memory_search',
+      'memory_write',
+    ]);
+    expect(names.every((n) => !n.includes('__'))).toBe(true);
   });
 
   it('records what a session read as the provenance of what it writes', async () => {
     const a = await session();
     // A clean note first: nothing has entered session A yet.
-    const clean = await call(a, 'memory__memory_write', { key: 'clean', value: 'the build is green' });
+    const clean = await call(a, 'memory_write', { key: 'clean', value: 'the build is green' });
     expect(clean.isError).toBeFalsy();
     ids.clean = written(clean).id;
 
-    const page = await call(a, 'web__read_text_file', { path: join(files, 'page.md') });
+    const page = await call(a, 'read_text_file', { path: join(files, 'page.md') });
     expect(page.isError).toBeFalsy();
     expect(textOf(page)).toContain('staging cluster');
 
     // The page looks like an injection: the default bundle holds the next consequential call (this
     // write) for a person, who approves it here through elicitation.
     const asked = a.requests.mark();
-    const tainted = await call(a, 'memory__memory_write', {
+    const tainted = await call(a, 'memory_write', {
       key: 'tainted',
       value: 'the admin password is hunter2',
     });
@@ -155,7 +161,7 @@ describe('memory through the real proxy', () => {
   it('carries provenance across sessions: B reads A’s note and writes a derived one', async () => {
     const b = await session();
     expect(await read(b, 'tainted')).toMatchObject({ found: true, value: 'the admin password is hunter2' });
-    const derived = await call(b, 'memory__memory_write', {
+    const derived = await call(b, 'memory_write', {
       key: 'derived',
       value: 'summary: password is hunter2',
     });
@@ -198,10 +204,10 @@ describe('memory through the real proxy', () => {
     expect(await read(c, 'tainted')).toMatchObject({ found: false });
     expect(await read(c, 'derived')).toMatchObject({ found: false });
     expect(await read(c, 'clean')).toMatchObject({ found: true, value: 'the build is green' });
-    const search = await call(c, 'memory__memory_search', { query: 'password hunter2' });
+    const search = await call(c, 'memory_search', { query: 'password hunter2' });
     expect(textOf(search)).toBe('no matches');
     // History shows the revoked version's status, never its value, to the agent.
-    const history = (await call(c, 'memory__memory_history', { key: 'tainted' })).structuredContent as {
+    const history = (await call(c, 'memory_history', { key: 'tainted' })).structuredContent as {
       versions: { status: string; value?: unknown }[];
     };
     expect(history.versions).toEqual([expect.objectContaining({ status: 'revoked' })]);
@@ -222,7 +228,7 @@ describe('memory through the real proxy', () => {
 
   it('denies a write to a namespace that is not the principal’s, before the store sees it', async () => {
     const e = await session();
-    const r = await call(e, 'memory__memory_write', {
+    const r = await call(e, 'memory_write', {
       key: 'x',
       value: 'y',
       namespace: 'principal:someone-else',
@@ -242,5 +248,13 @@ describe('memory through the real proxy', () => {
     const pageRead = records.find((r) => r.kind === 'tool_result' && r.subject === 'read_text_file');
     expect(pageRead?.detail?.sha256).toBe(hash);
     expect(records.filter((r) => r.kind === 'memory_write').length).toBeGreaterThanOrEqual(3);
+    // The revocation and its restore are in the same hash chain, with who did them.
+    const changes = records.filter((r) => r.kind === 'memory_revoke' || r.kind === 'memory_restore');
+    expect(changes.map((r) => [r.kind, r.subject])).toEqual([
+      ['memory_revoke', `revocation ${revocation}`],
+      ['memory_restore', `revocation ${revocation}`],
+    ]);
+    const verified = await runAgentwall(['audit', 'verify', '--data-dir', serve.dataDir]);
+    expect(verified.code, verified.stderr).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createNaming, decodeCursor, encodeCursor } from '../../src/mcp/naming.js';
+import { urlOf } from '../../src/mcp/handlers/tool-call.js';
+import { createNaming, decodeCursor, encodeCursor, owns } from '../../src/mcp/naming.js';
 
 describe('naming', () => {
   const n = createNaming(['files', 'web-search'], '__', 'auto');
@@ -53,5 +54,43 @@ describe('naming', () => {
     for (const bad of ['', 'not base64 json', Buffer.from('{"a":1}').toString('base64url')]) {
       expect(() => decodeCursor(bad)).toThrow(expect.objectContaining({ code: 'INVALID_CURSOR' }));
     }
+  });
+});
+
+describe('built-in servers in the naming', () => {
+  const builtin = { server: 'memory', tools: ['memory_write', 'memory_read'] };
+
+  it('do not count for auto prefixing: one upstream keeps its names, built-in tools keep theirs', () => {
+    const n = createNaming(['files'], '__', 'auto', [builtin]);
+    expect(n.isPrefixed).toBe(false);
+    expect(n.publicName('files', 'read_text_file')).toBe('read_text_file');
+    expect(n.parseName('read_text_file')).toEqual({ server: 'files', name: 'read_text_file' });
+    expect(n.publicName('memory', 'memory_write')).toBe('memory_write');
+    expect(n.parseName('memory_write')).toEqual({ server: 'memory', name: 'memory_write' });
+  });
+
+  it('keep their names when the upstreams are prefixed', () => {
+    const n = createNaming(['files', 'web'], '__', 'always', [builtin]);
+    expect(n.publicName('files', 'read')).toBe('files__read');
+    expect(n.publicName('memory', 'memory_read')).toBe('memory_read');
+    expect(n.parseName('memory_read')).toEqual({ server: 'memory', name: 'memory_read' });
+    expect(n.parseName('memory__memory_read')).toBeUndefined();
+  });
+
+  it('shadow an upstream tool of the same public name, which `owns` then reports as unreachable', () => {
+    const n = createNaming(['kg'], '__', 'auto', [builtin]);
+    expect(owns(n, 'kg', n.publicName('kg', 'memory_read'))).toBe(false);
+    expect(owns(n, 'kg', n.publicName('kg', 'create_entities'))).toBe(true);
+    expect(owns(n, 'memory', n.publicName('memory', 'memory_read'))).toBe(true);
+  });
+});
+
+describe('urlOf (the web source of a tool result)', () => {
+  it('takes the first http(s) URL among url, uri, href and link', () => {
+    expect(urlOf({ url: 'https://example.com/a', uri: 'http://b' })).toEqual({ url: 'https://example.com/a' });
+    expect(urlOf({ href: 'HTTP://x.example/' })).toEqual({ url: 'HTTP://x.example/' });
+    expect(urlOf({ url: 'file:///etc/passwd' })).toEqual({});
+    expect(urlOf({ url: 42, path: '/tmp/a' })).toEqual({});
+    expect(urlOf({ url: `https://x.example/${'a'.repeat(3000)}` })).toEqual({});
   });
 });

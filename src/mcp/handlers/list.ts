@@ -10,8 +10,8 @@ export interface ListSpec<T> {
   readonly key: string;
   /** Whether an upstream offers this kind of listing. */
   readonly offers: (u: Upstream) => boolean;
-  /** Renames one item into the shared namespace. */
-  readonly rename: (server: string, item: T) => T;
+  /** Renames one item into the shared namespace; undefined leaves it out (its name is shadowed). */
+  readonly rename: (server: string, item: T) => T | undefined;
 }
 
 /**
@@ -52,7 +52,10 @@ export async function listAcross<T>(
     const next = nextCursor(servers, at, upstreamNext);
     if (items.length > 0 || next === undefined) {
       return {
-        [spec.key]: items.map((item) => spec.rename(u.name, item)),
+        [spec.key]: items.flatMap((item) => {
+          const renamed = spec.rename(u.name, item);
+          return renamed === undefined ? [] : [renamed];
+        }),
         ...(next === undefined ? {} : { nextCursor: next }),
       };
     }

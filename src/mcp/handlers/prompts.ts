@@ -10,7 +10,9 @@ import { AgentwallError, ErrorCode } from '../../core/errors.js';
 import type { PromptEvent } from '../../core/events.js';
 import { trackInflight, upstreamFor, type SessionContext } from '../session-context.js';
 import { forwardOptions } from './forward.js';
+import { owns } from '../naming.js';
 import { listAcross } from './list.js';
+import { shadowed } from './tools.js';
 import { publicContent } from '../content-uris.js';
 
 export function registerPromptHandlers(ctx: SessionContext): void {
@@ -25,6 +27,7 @@ export function registerPromptHandlers(ctx: SessionContext): void {
           offers: (u) => u.capabilities?.prompts !== undefined,
           rename: (server, p) => {
             const name = ctx.naming.publicName(server, p.name);
+            if (!owns(ctx.naming, server, name)) return shadowed(ctx, server, name);
             return name === p.name ? p : { ...p, name };
           },
         },

@@ -128,6 +128,7 @@ async function gateToolCall(ctx: SessionContext, req: JSONRPCRequest): Promise<R
     trust: upstream.trust,
     openWorld: tool.annotations?.openWorldHint === true,
     label: `tool "${name}"`,
+    ...urlOf(call.args),
   });
   if (inboundOutcome.pass) {
     const passed = inboundOutcome.value as CallToolResult;
@@ -173,4 +174,17 @@ function refusal(
     isError: true,
     _meta: { 'agentwall/verdict': { action, rules, event_id: eventId } },
   };
+}
+
+/**
+ * Where a tool result came from on the web, when the call says so: the first top-level http(s) URL
+ * argument (`url`, `uri`, `href`, `link`, as fetch and browse tools take). It becomes the taint source's
+ * URL, so memory derived from that result can be revoked by URL pattern (docs/memory.md).
+ */
+export function urlOf(args: Readonly<Record<string, unknown>>): { url?: string } {
+  for (const name of ['url', 'uri', 'href', 'link']) {
+    const value = args[name];
+    if (typeof value === 'string' && /^https?:\/\//i.test(value) && value.length <= 2048) return { url: value };
+  }
+  return {};
 }

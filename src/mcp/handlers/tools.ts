@@ -3,6 +3,7 @@ import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/typ
 import type { ToolInfo } from '../../core/events.js';
 import { sha256Canonical } from '../../state/canonical.js';
 import type { SessionContext } from '../session-context.js';
+import { owns } from '../naming.js';
 import { listAcross } from './list.js';
 import { isVisible, visibilityOf } from './visibility.js';
 
@@ -19,6 +20,7 @@ export function registerToolHandlers(ctx: SessionContext): void {
           offers: (u) => u.capabilities?.tools !== undefined,
           rename: (server, tool) => {
             const name = ctx.naming.publicName(server, tool.name);
+            if (!owns(ctx.naming, server, name)) return shadowed(ctx, server, name);
             ctx.tools.set(name, tool);
             return name === tool.name ? tool : { ...tool, name };
           },
@@ -70,7 +72,7 @@ export async function definitionOf(
     });
     for (const tool of (result.tools as Tool[] | undefined) ?? []) {
       const name = ctx.naming.publicName(server, tool.name);
-      if (!ctx.tools.has(name)) ctx.tools.set(name, tool);
+      if (owns(ctx.naming, server, name) && !ctx.tools.has(name)) ctx.tools.set(name, tool);
     }
     cursor = typeof result.nextCursor === 'string' ? result.nextCursor : undefined;
     if (cursor === undefined) break;
@@ -79,6 +81,12 @@ export async function definitionOf(
 }
 
 const MAX_LOOKUP_PAGES = 50;
+
+/** Leaves out an upstream item whose public name a built-in server's tool takes (naming.ts). */
+export function shadowed(ctx: SessionContext, server: string, name: string): undefined {
+  ctx.log.warn({ server, name }, 'left out of the listing: a built-in server has a tool of this name');
+  return undefined;
+}
 
 export function toolInfoOf(name: string, tool: Tool | undefined): ToolInfo {
   if (!tool) return { name };
