@@ -66,6 +66,12 @@ export async function runCase(c: EvalCase, deps: RunCaseDeps): Promise<CaseRecor
     startMs = performance.now() - t0;
     const name = (tool: string) => publicToolName(deps.base.config, tool);
     const hidden = c.tools.map((t) => t.name).filter((t) => !listed.has(name(t)));
+    // Other servers (agentwall's built-in memory) still list tools when the scripted one is down:
+    // a case none of whose tools is listed cannot be run (the log says why).
+    if (c.tools.length > 0 && hidden.length === c.tools.length)
+      throw new Error(
+        "none of the case's tools is listed: the scripted server did not start, or the policy hides them all",
+      );
     const steps = await replay(c, agent, journal, name, deps.signal);
     const next = steps.at(-1)!;
     return {

@@ -4,6 +4,7 @@
 // what each server lists on its own.
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { MEMORY_TOOLS } from '../../src/memory/tools.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeMessage } from '../helpers/clients.js';
 import { FRONT_KINDS, openFront, type Front } from '../helpers/fronts.js';
@@ -85,14 +86,19 @@ describe.each(FRONT_KINDS)('listings, resources and prompts through one agentwal
     // Each server offers tools; the aggregate must be exactly their union, in configuration order.
     expect(direct.filesystem.tools.items.length).toBeGreaterThan(0);
     expect(direct.memory.tools.items.length).toBeGreaterThan(0);
-    expect(listed.tools.items).toEqual(expected.tools);
+    // Then agentwall's built-in memory server, on by default, under its tools' own names (naming.ts).
+    expect(listed.tools.items.slice(0, expected.tools.length)).toEqual(expected.tools);
+    expect(listed.tools.items.slice(expected.tools.length).map((t) => t.name)).toEqual(
+      MEMORY_TOOLS.map((t) => t.name),
+    );
     expect(listed.resources.items).toEqual(expected.resources);
     expect(listed.resourceTemplates.items).toEqual(expected.resourceTemplates);
     expect(listed.prompts.items).toEqual(expected.prompts);
     // Pagination spans servers (one cursor per server boundary here), and a page never mixes two servers.
     expect(listed.tools.pages.length).toBeGreaterThanOrEqual(SERVER_NAMES.length);
     for (const page of listed.tools.pages) {
-      expect(new Set(page.map((t) => t.name.split('__')[0])).size).toBeLessThanOrEqual(1);
+      const origin = (name: string) => (name.includes('__') ? name.split('__')[0] : 'built-in');
+      expect(new Set(page.map((t) => origin(t.name))).size).toBeLessThanOrEqual(1);
     }
     const names = listed.tools.items.map((t) => t.name);
     expect(new Set(names).size).toBe(names.length);
