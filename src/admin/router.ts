@@ -14,6 +14,11 @@ export interface AdminRequest {
 export interface AdminResponse {
   readonly status: number;
   readonly body: unknown;
+  /**
+   * Set by a route that answers with a stream (SSE): the handler gives it the raw response after the
+   * token check instead of sending `body`.
+   */
+  readonly stream?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 export interface AdminRoute {
@@ -101,7 +106,8 @@ export function createAdminHandler(options: AdminHandlerOptions) {
       body,
       principal: auth.principal.id,
     });
-    send(res, out.status, out.body);
+    if (out.stream) out.stream(req, res);
+    else send(res, out.status, out.body);
     return true;
   };
 }

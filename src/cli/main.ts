@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { defaultConfig, loadConfigFile, type Config, type ConfigOverrides } from '../config/index.js';
@@ -6,20 +6,20 @@ import { ErrorCode, isAgentwallError } from '../core/errors.js';
 import { startHttpFront } from '../mcp/http/server.js';
 import { startStdioFront } from '../mcp/stdio-front.js';
 import { VERSION } from '../mcp/version.js';
-import { openStore } from '../state/store.js';
+import { DATA_FILE, openStore } from '../state/store.js';
+import type { MemoryStore } from '../state/memory.js';
+import { sessionCompensator } from '../memory/compensate.js';
+import { createLogger } from './logger.js';
 import { createAdminHandler } from '../admin/router.js';
-import { approvalRoutes } from '../admin/approval-routes.js';
-import { policyRoutes } from '../admin/policy-routes.js';
+import { consoleRoutes } from '../admin/console.js';
+import { createUiHandler } from '../admin/ui-handler.js';
 import { registerApprovalCommands } from './approvals.js';
 import { registerPinCommands } from './pins.js';
 import { registerMemoryCommands } from './memory.js';
-import { memoryRoutes } from '../admin/memory-routes.js';
 import { registerModelCommands } from './models.js';
 import { registerEvalCommands } from './eval.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerAuditExport, registerReplayCommand } from './replay.js';
-import { pinRoutes } from '../admin/pin-routes.js';
-import { quarantineRoutes } from '../admin/quarantine-routes.js';
 import { adminToken, startRuntime } from './runtime.js';
 import { serverNameFor } from './server-name.js';
 
@@ -122,7 +122,15 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   };
   registerApprovalCommands(program, storeCommands);
   registerPinCommands(program, storeCommands);
-  registerMemoryCommands(program, storeCommands);
+  registerMemoryCommands(program, {
+    ...storeCommands,
+    async compensator(flags: CommonFlags, memory: MemoryStore) {
+      const config = await configFrom(flags);
+      const log = createLogger(config.log.level).log;
+      const shield = [join(config.data_dir, DATA_FILE)];
+      return sessionCompensator({ store: memory, servers: config.servers, shield, log });
+    },
+  });
   const tooling = { out: io.out, err: io.err, loadConfig: configFrom, exit: (c: number) => void (code = c) };
   registerPolicyCommands(program, tooling);
   registerReplayCommand(program, tooling);
@@ -146,16 +154,12 @@ async function serve(flags: CommonFlags & { host?: string; port?: number }, io: 
   const admin = adminToken(config);
   const front = await startHttpFront(rt.sessionDeps, {
     admin: createAdminHandler({
-      routes: [
-        ...policyRoutes(rt.policy),
-        ...approvalRoutes(rt.approvalStore),
-        ...pinRoutes(rt.pins),
-        ...quarantineRoutes(rt.quarantine),
-        ...memoryRoutes(rt.memory, { compensate: rt.memoryCompensator }),
-      ],
+      routes: consoleRoutes(rt),
       token: admin.token,
       maxBodyBytes: config.http.max_body_bytes,
     }),
+    ui: createUiHandler(),
+    metrics: { render: () => rt.metrics.render(), token: admin.token },
     ...(rt.router ? { v1: rt.router.handle.bind(rt.router) } : {}),
   });
   io.out(`agentwall listening on ${front.url} (MCP endpoint ${front.url}/mcp)`);
@@ -168,6 +172,8 @@ async function serve(flags: CommonFlags & { host?: string; port?: number }, io: 
   io.out(
     `admin API: ${front.url}/admin (token ${admin.file ? `in ${admin.file}` : `from $${config.admin.token_env}`})`,
   );
+  io.out(`console: ${front.url}/ui/ (asks for the admin token)`);
+  io.out(`metrics: ${front.url}/metrics (Prometheus; admin token)`);
   rt.log.info({ url: front.url, data: rt.store.path, config: config.source }, 'agentwall started');
   const signal = await io.stopSignal();
   rt.log.info({ signal }, 'stopping');

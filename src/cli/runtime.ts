@@ -21,6 +21,9 @@ import type { Compensator } from '../memory/compensate.js';
 import { buildCheckpoints } from './compose.js';
 import { createLlmRouter, type LlmRouter } from '../routing/router.js';
 import { createLogger, type LoggerHandle } from './logger.js';
+import { createMetrics, type Metrics } from '../metrics/metrics.js';
+import type { McpEvent } from '../core/events.js';
+import { DecisionFeed } from '../admin/decision-feed.js';
 
 /** Everything a running agentwall holds, built once at start (the composition root), closed once. */
 export interface Runtime {
@@ -40,6 +43,10 @@ export interface Runtime {
   readonly sessionDeps: FrontSessionDeps;
   /** The LLM router served under `/v1` (docs/routing.md), when `routing` is configured. */
   readonly router: LlmRouter | undefined;
+  /** Prometheus metrics of this runtime (its own registry), served at `/metrics`. */
+  readonly metrics: Metrics;
+  /** Recent verdicts with their signals and stage timings, for the console (docs/admin-api.md). */
+  readonly decisions: DecisionFeed;
   close(): Promise<void>;
 }
 
@@ -56,7 +63,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   const store = openStore(config.data_dir);
   let memory: MemoryFeature;
   try {
-    memory = createMemoryFeature({ config, root: store.root, log, shield: [store.path] });
+    memory = createMemoryFeature({ config, root: store.root, audit: store.audit, log, shield: [store.path] });
   } catch (err) {
     await store.close();
     flush();
@@ -112,6 +119,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     throw err;
   }
   const quarantine = new QuarantineStore(store.root);
+  const decisions = new DecisionFeed();
+  const metrics = createMetrics();
   const checkpoints = buildCheckpoints({
     config,
     store,
@@ -121,7 +130,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     log,
     scorers,
     capability,
-    sinks: memory.sinks,
+    sinks: [...memory.sinks, decisions.sink, metrics.verdictSink<McpEvent>()],
   });
   const approvalStore = new ApprovalStore(store.root);
   const approvals = createApprovalService({ store: approvalStore, log });
@@ -135,6 +144,9 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
           maxBodyBytes: config.http.max_body_bytes,
           toolCall: checkpoints.toolCall,
           revision: () => policy.current().revision,
+          inbound: { checkpoint: checkpoints.inbound, pipeline: checkpoints.toolResult },
+          root: store.root,
+          metrics: metrics.llm,
         })
       : undefined;
   } catch (err) {
@@ -162,6 +174,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     memory: memory.store,
     memoryCompensator: memory.compensate,
     router,
+    metrics,
+    decisions,
     sessionDeps: {
       config,
       servers: config.servers,

@@ -1,14 +1,6 @@
 import { createHash } from 'node:crypto';
-
-/**
- * The exact-match answer cache: a bounded LRU in memory, keyed by a fingerprint of everything that
- * changes the answer. Only complete, successful, non-streamed answers are stored (the caller decides).
- */
-export interface AnswerCache {
-  get(key: string): string | undefined;
-  set(key: string, body: string): void;
-  readonly size: number;
-}
+import type { Principal } from '../core/session.js';
+import { textOfContent, type ChatMessage, type ChatRequest } from './chat.js';
 
 /** Fields that do not change the answer: how it is delivered, and who asks (scope is keyed separately). */
 const DELIVERY_FIELDS = new Set(['stream', 'stream_options', 'user', 'request_id', 'metadata', 'store']);
@@ -40,36 +32,42 @@ function canonical(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-export function createAnswerCache(o: {
-  ttlMs: number;
-  maxEntries: number;
-  clock?: () => number;
-}): AnswerCache {
-  const clock = o.clock ?? Date.now;
-  // A Map iterates in insertion order: re-inserting on a hit makes it an LRU.
-  const entries = new Map<string, { body: string; expires: number }>();
+/** What the cache looks an answer up by. */
+export interface CacheQuery {
+  /** Exact: everything that changes the answer, the whole conversation included. */
+  readonly key: string;
+  /** Semantic: the same, without the last user turn — only entries of the same group can match. */
+  readonly group: string;
+  /** The last user turn (what is embedded for the semantic lookup). */
+  readonly text: string;
+}
+
+/**
+ * The keys of a request: `key` over the resolved model, scope and whole body; `group` over the same
+ * with the last user message left out, so a semantic hit differs from the request in that turn only —
+ * never in the system prompt, tools, sampling parameters or earlier turns.
+ */
+export function cacheQuery(model: string, scope: string, body: ChatRequest): CacheQuery {
+  const last = lastUserIndex(body.messages);
+  const rest = body.messages.filter((_, i) => i !== last);
   return {
-    get(key) {
-      const e = entries.get(key);
-      if (!e) return undefined;
-      entries.delete(key);
-      if (e.expires <= clock()) return undefined;
-      entries.set(key, e);
-      return e.body;
-    },
-    set(key, body) {
-      entries.delete(key);
-      entries.set(key, { body, expires: clock() + o.ttlMs });
-      while (entries.size > o.maxEntries) {
-        const oldest = entries.keys().next().value;
-        if (oldest === undefined) break;
-        entries.delete(oldest);
-      }
-    },
-    get size() {
-      return entries.size;
-    },
+    key: fingerprint(model, scope, body),
+    group: fingerprint(model, `${scope}\0semantic`, { ...body, messages: rest }),
+    text: last < 0 ? '' : textOfContent(body.messages[last]?.content),
   };
+}
+
+function lastUserIndex(messages: readonly ChatMessage[]): number {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]?.role === 'user') return i;
+  return -1;
+}
+
+/** Who shares cached answers: `user` the principal, `tenant` its `tenant` claim (else its id), `global` all. */
+export function cacheScope(scope: 'user' | 'tenant' | 'global', principal: Principal): string {
+  if (scope === 'global') return 'global';
+  const tenant = principal.claims.tenant;
+  if (scope === 'tenant' && typeof tenant === 'string' && tenant !== '') return `tenant:${tenant}`;
+  return `user:${principal.id}`;
 }
 
 /** `Cache-Control` (RFC 9111 §5.2.1): `no-store` neither reads nor writes; `no-cache` does not read. */

@@ -1,12 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Principal } from '../core/session.js';
-import { cacheDirectives, fingerprint, type AnswerCache } from './cache.js';
-import { parseChatRequest, type ChatRequest } from './chat.js';
-import { applyReasoning, choose, decisionVariables, type CompiledDecision } from './decisions.js';
+import type { Principal, Session } from '../core/session.js';
+import { cacheDirectives, cacheQuery, cacheScope } from './cache.js';
+import { parseChatRequest, textOfContent, type ChatRequest } from './chat.js';
+import { streamChat, type CacheState } from './chat-stream.js';
+import { applyReasoning, type CompiledDecision } from './decisions.js';
+import { groundingScore } from './grounding.js';
 import { headerOf, readJson, sendJsonText, sendOpenAiError, sendUpstreamFailure } from './http-io.js';
+import type { MessageGuard } from './message-guard.js';
+import { routeRequest } from './route-request.js';
 import type { RoutingConfig } from './schema.js';
+import type { AnswerCache } from './semantic-cache.js';
 import type { SignalComputer } from './signals.js';
+import { applySystemPrompt } from './system-prompt.js';
+import type { ToolFilter } from './tool-filter.js';
 import { conversationId, guardToolCalls, type LlmSessions, type ToolGuardDeps } from './tool-guard.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
@@ -17,15 +24,20 @@ export interface ChatDeps {
   readonly decisions: readonly CompiledDecision[];
   readonly cache: AnswerCache | undefined;
   readonly guard: ToolGuardDeps | undefined;
+  /** The inbound checkpoint on `role: tool` messages (message-guard.ts). */
+  readonly messages?: MessageGuard | undefined;
+  /** Tool selection (`routing.tools.mode: filtered`). */
+  readonly tools?: ToolFilter | undefined;
   readonly sessions: LlmSessions;
   readonly log: Logger;
   readonly maxBodyBytes: number;
 }
 
 /**
- * `POST /v1/chat/completions`: signals → decision (model, reasoning, or deny) → cache → upstream with
- * failover → tool-call guard → client. Streams are piped chunk by chunk; a client that goes away
- * aborts the upstream request (vLLM then aborts the generation).
+ * `POST /v1/chat/completions`: signals → decision (model, reasoning, system prompt, or deny) → inbound
+ * checkpoint on tool messages → tool selection → cache → upstream with failover → tool-call guard →
+ * client. Streams go on event by event; a client that goes away aborts the upstream request (vLLM then
+ * aborts the generation).
  */
 export async function handleChat(
   req: IncomingMessage,
@@ -33,63 +45,34 @@ export async function handleChat(
   principal: Principal,
   deps: ChatDeps,
 ) {
-  const { routing, log } = deps;
   const read = await readJson(req, deps.maxBodyBytes);
   if (!read.ok) return sendOpenAiError(res, read.status, 'invalid_request_error', read.message);
   const parsed = parseChatRequest(read.value);
   if (!parsed.ok) return sendOpenAiError(res, 400, 'invalid_request_error', parsed.message);
   const body = parsed.value;
-  const requested = body.model;
-  if (requested !== undefined && requested !== 'auto' && !Object.hasOwn(routing.models, requested))
-    return sendOpenAiError(
-      res,
-      404,
-      'invalid_request_error',
-      `The model \`${requested}\` does not exist.`,
-      'model_not_found',
-    );
-
-  const signals = await deps.signals.compute(body);
-  const choice = choose(
-    deps.decisions,
-    routing,
-    decisionVariables(signals, body, principal),
-    requested,
-    (decision, err) => log.warn({ decision, err: err.message }, 'routing decision could not be evaluated'),
-  );
-  const headers: Record<string, string> = { 'x-agentwall-decision': choice.decision };
-  if (headerOf(req, 'x-agentwall-debug') === '1') headers['x-agentwall-signals'] = JSON.stringify(signals);
-  if (choice.action === 'deny') {
-    log.info({ decision: choice.decision, principal: principal.id }, 'LLM request denied');
-    return sendOpenAiError(res, 403, 'permission_error', choice.message, 'agentwall_denied', headers);
-  }
-  headers['x-agentwall-model'] = choice.model;
-  const upstream: ChatRequest = { ...body, model: choice.model };
-  applyReasoning(upstream, routing.models[choice.model]?.reasoning_family, choice.reasoning);
+  const routed = await routeRequest(req, res, principal, deps, body, 'chat');
+  if (!routed.ok) return;
+  const { headers, model } = routed;
+  const upstream: ChatRequest = { ...body, model, messages: [...body.messages] };
+  applyReasoning(upstream, deps.routing.models[model]?.reasoning_family, routed.reasoning);
+  const decision = deps.decisions.find((d) => d.name === headers['x-agentwall-decision']);
+  applySystemPrompt(upstream, decision?.system_prompt);
   const sessionId = conversationId(principal, body, headerOf(req, 'x-agentwall-session'));
+  const session = () => deps.sessions.get(sessionId, principal);
+  await prepare(upstream, session, headers, deps);
+  const guard = deps.guard ? { ...deps.guard, describe: describer(upstream.tools) } : undefined;
 
   const controller = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) controller.abort();
   });
-  if (body.stream === true) return stream(res, upstream, headers, controller.signal, deps);
+  const cache = await lookup(req, upstream, principal, headers, deps);
+  if (body.stream === true)
+    return streamChat(res, upstream, headers, controller.signal, { session, guard, cache }, deps);
 
-  const directives = cacheDirectives(req.headers['cache-control']);
-  const cache = deps.cache;
-  const key = cache
-    ? fingerprint(choice.model, routing.cache.scope === 'user' ? principal.id : '', upstream)
-    : '';
-  const cached = cache && directives.read ? cache.get(key) : undefined;
-  if (cache)
-    headers['x-agentwall-cache'] = cached !== undefined ? 'hit' : directives.write ? 'miss' : 'bypass';
-  let text = cached;
+  let text = cache?.hit?.body;
   if (text === undefined) {
-    const r = await deps.pool.post(
-      choice.model,
-      '/chat/completions',
-      JSON.stringify(upstream),
-      controller.signal,
-    );
+    const r = await deps.pool.post(model, '/chat/completions', JSON.stringify(upstream), controller.signal);
     if (!r.ok) return sendUpstreamFailure(res, r.failure, headers);
     text = await r.response.body.text();
     if (r.response.status !== 200) {
@@ -97,14 +80,78 @@ export async function handleChat(
       res.writeHead(r.response.status, { ...headers, 'content-type': 'application/json' });
       return void res.end(text);
     }
-    if (cache && directives.write && isComplete(text)) cache.set(key, text);
+    if (cache?.write && isComplete(text)) await deps.cache?.store(cache.query, text);
   }
-  if (!deps.guard || !text.includes('"tool_calls"')) return sendJsonText(res, 200, text, headers);
+  const toolTexts = body.messages.filter((m) => m.role === 'tool').map((m) => textOfContent(m.content));
+  if (!guard && toolTexts.length === 0) return sendJsonText(res, 200, text, headers);
   const completion = JSON.parse(text) as Record<string, unknown>;
-  const outcome = await guardToolCalls(completion, deps.sessions.get(sessionId, principal), deps.guard);
-  if (outcome.denied.length > 0)
-    headers['x-agentwall-tool-calls-denied'] = outcome.denied.map((d) => d.tool).join(',');
+  if (toolTexts.length > 0) headers['x-agentwall-grounding'] = grounding(completion, toolTexts);
+  if (guard && text.includes('"tool_calls"')) {
+    const outcome = await guardToolCalls(completion, session(), guard);
+    if (outcome.denied.length > 0)
+      headers['x-agentwall-tool-calls-denied'] = outcome.denied.map((d) => d.tool).join(',');
+  }
   sendJsonText(res, 200, JSON.stringify(completion), headers);
+}
+
+/** The inbound checkpoint on tool messages, then tool selection; each says what it did in a header. */
+async function prepare(
+  upstream: ChatRequest,
+  session: () => Session,
+  headers: Record<string, string>,
+  deps: ChatDeps,
+): Promise<void> {
+  if (deps.messages && upstream.messages.some((m) => m.role === 'tool')) {
+    const actions = await deps.messages.guard(upstream, session());
+    if (actions.length > 0) headers['x-agentwall-tool-messages'] = actions.join(',');
+  }
+  const filtered = await deps.tools?.filter(upstream);
+  if (filtered) headers['x-agentwall-tools'] = `${filtered.kept}/${filtered.offered}`;
+}
+
+/** Looks the request up (unless `Cache-Control` says not to) and sets `x-agentwall-cache`. */
+async function lookup(
+  req: IncomingMessage,
+  upstream: ChatRequest,
+  principal: Principal,
+  headers: Record<string, string>,
+  deps: ChatDeps,
+): Promise<CacheState | undefined> {
+  if (!deps.cache) return undefined;
+  const directives = cacheDirectives(req.headers['cache-control']);
+  const query = cacheQuery(
+    upstream.model as string,
+    cacheScope(deps.routing.cache.scope, principal),
+    upstream,
+  );
+  const hit = directives.read ? await deps.cache.lookup(query) : undefined;
+  headers['x-agentwall-cache'] = hit
+    ? hit.exact
+      ? 'hit'
+      : `hit; similarity=${hit.similarity.toFixed(2)}`
+    : directives.write
+      ? 'miss'
+      : 'bypass';
+  return { cache: deps.cache, query, hit, write: directives.write };
+}
+
+/** The description of each offered tool, for the outbound gate's capability stage. */
+function describer(tools: unknown[] | undefined): ((name: string) => string | undefined) | undefined {
+  if (!Array.isArray(tools) || tools.length === 0) return undefined;
+  const byName = new Map<string, string>();
+  for (const t of tools) {
+    const fn = (t as { function?: { name?: unknown; description?: unknown } } | null)?.function;
+    if (typeof fn?.name === 'string' && typeof fn.description === 'string')
+      byName.set(fn.name, fn.description);
+  }
+  return (name) => byName.get(name);
+}
+
+/** Grounding of the first choice's answer in the tool results the request carried (2 decimals). */
+function grounding(completion: Record<string, unknown>, context: readonly string[]): string {
+  const choices = completion.choices as { message?: { content?: unknown } }[] | undefined;
+  const answer = textOfContent(choices?.[0]?.message?.content);
+  return groundingScore(answer, context).score.toFixed(2);
 }
 
 /** A complete answer: JSON whose every choice has a finish reason (so no error or cut-off is cached). */
@@ -118,34 +165,5 @@ function isComplete(text: string): boolean {
     );
   } catch {
     return false;
-  }
-}
-
-async function stream(
-  res: ServerResponse,
-  upstream: ChatRequest,
-  headers: Record<string, string>,
-  signal: AbortSignal,
-  deps: ChatDeps,
-): Promise<void> {
-  let r;
-  try {
-    r = await deps.pool.post(upstream.model as string, '/chat/completions', JSON.stringify(upstream), signal);
-  } catch (err) {
-    if (signal.aborted) return;
-    throw err;
-  }
-  if (!r.ok) return sendUpstreamFailure(res, r.failure, headers);
-  const { status, body } = r.response;
-  const type = String(r.response.headers['content-type'] ?? 'application/json');
-  res.writeHead(status, { ...headers, 'content-type': type, 'cache-control': 'no-cache' });
-  res.flushHeaders();
-  try {
-    // No buffering: each chunk as it comes (SSE is flushed per event upstream, vLLM reference §6).
-    for await (const chunk of body) res.write(chunk as Buffer);
-    res.end();
-  } catch (err) {
-    if (!signal.aborted) deps.log.warn({ err }, 'upstream stream failed midway');
-    res.destroy();
   }
 }

@@ -4,7 +4,7 @@ import { toCel } from '../policy/activation.js';
 import { createPolicyEnv } from '../policy/compile.js';
 import type { ChatRequest } from './chat.js';
 import type { RoutingConfig, RoutingDecisionSpec } from './schema.js';
-import type { RoutingSignals } from './signals.js';
+import { neutralSignals, type RoutingSignals } from './signals.js';
 
 /** The variables a routing decision may read. */
 export const DECISION_VARIABLES = ['signals', 'request', 'principal'] as const;
@@ -55,25 +55,16 @@ export function compileDecisions(routing: RoutingConfig): CompiledDecision[] {
 
 const LOCAL: Principal = { id: 'local', roles: [], claims: {} };
 
-function neutralSignals(routing: RoutingConfig): RoutingSignals {
-  return {
-    keywords: Object.fromEntries(routing.signals.keywords.map((k) => [k.name, false])),
-    similarity: Object.fromEntries(routing.signals.similarity.map((s) => [s.name, 0])),
-    similar: [],
-    domain: '',
-    domain_score: 0,
-    jailbreak: 0,
-    injection: 0,
-    tokens: 0,
-    tools_offered: false,
-  };
-}
-
-/** `request`: the fields of the body decisions may read (not the messages themselves). */
+/**
+ * `request`: the fields of the body decisions may read (not the messages themselves): `model`,
+ * `stream`, `messages` (count), `has_tools`, `tools` (count), `max_tokens`, `system`, `temperature`
+ * (-1 when absent) and `endpoint` (`chat`, `completions`, `responses`).
+ */
 export function decisionVariables(
   signals: RoutingSignals,
   req: ChatRequest,
   principal: Principal,
+  endpoint: 'chat' | 'completions' | 'responses' = 'chat',
 ): Record<string, unknown> {
   return {
     signals,
@@ -82,8 +73,11 @@ export function decisionVariables(
       stream: req.stream === true,
       messages: req.messages.length,
       has_tools: Array.isArray(req.tools) && req.tools.length > 0,
+      tools: Array.isArray(req.tools) ? req.tools.length : 0,
       max_tokens: typeof req.max_tokens === 'number' ? req.max_tokens : 0,
       system: req.messages.some((m) => m.role === 'system'),
+      temperature: typeof req.temperature === 'number' ? req.temperature : -1,
+      endpoint,
     },
     principal: { id: principal.id, roles: [...principal.roles], claims: principal.claims },
   };

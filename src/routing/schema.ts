@@ -31,6 +31,8 @@ const upstreamSchema = z.strictObject({
   api_key_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
   /** Keep-alive connections per upstream. */
   connections: z.number().int().positive().default(64),
+  /** Share of first attempts for models with `balance: weighted` (relative to the model's other upstreams). */
+  weight: z.number().int().min(1).max(1000).default(1),
 });
 
 const modelSchema = z.strictObject({
@@ -38,6 +40,8 @@ const modelSchema = z.strictObject({
   upstreams: z.array(z.string().min(1)).min(1),
   /** How the reasoning switch is sent: qwen3 → `chat_template_kwargs.enable_thinking`, granite → `.thinking`. */
   reasoning_family: z.enum(['qwen3', 'granite']).optional(),
+  /** `failover`: the first healthy upstream in order; `weighted`: spread by `weight`, the rest as failover. */
+  balance: z.enum(['failover', 'weighted']).default('failover'),
 });
 
 const keywordSchema = z
@@ -68,10 +72,19 @@ const decisionSchema = z
     model: z.string().min(1).optional(),
     reasoning: z.boolean().optional(),
     message: z.string().optional(),
+    /** A system prompt put first in the upstream request (`insert`), or in place of the client's (`replace`). */
+    system_prompt: z
+      .strictObject({ text: z.string().min(1), mode: z.enum(['insert', 'replace']).default('insert') })
+      .optional(),
   })
-  .refine((d) => d.action === 'deny' || d.model !== undefined || d.reasoning !== undefined, {
-    message: 'a route decision names a `model` or a `reasoning` mode',
-  });
+  .refine(
+    (d) =>
+      d.action === 'deny' ||
+      d.model !== undefined ||
+      d.reasoning !== undefined ||
+      d.system_prompt !== undefined,
+    { message: 'a route decision names a `model`, a `reasoning` mode or a `system_prompt`' },
+  );
 
 export const routingSchema = z
   .strictObject({
@@ -92,16 +105,44 @@ export const routingSchema = z
     retries: z.number().int().min(0).max(5).default(2),
     /** How long an endpoint that refused a connection is tried last. */
     down_for: duration.default(5_000),
+    /** Active health checks: `GET <origin><path>` on every upstream; one that fails is tried last. */
+    health_check: z
+      .strictObject({
+        interval: duration.default(10_000),
+        /** Below the upstream's origin, not its `/v1` base (vLLM serves `/health` at the root). */
+        path: z.string().startsWith('/').default('/health'),
+        timeout: duration.default(2_000),
+      })
+      .optional(),
     /** What the agent reads in place of a tool call the outbound gate refused. */
     denied_tool_call_message: z
       .string()
       .default('agentwall blocked the tool call {tool}: {reason}. Do not retry it; tell the user.'),
     cache: z
       .strictObject({
-        mode: z.enum(['off', 'exact']).default('exact'),
+        mode: z.enum(['off', 'exact', 'exact_then_semantic']).default('exact'),
         ttl: duration.default(3_600_000),
-        scope: z.enum(['user', 'global']).default('user'),
+        /** `tenant`: the principal's `tenant` claim (its id when it has none). */
+        scope: z.enum(['user', 'tenant', 'global']).default('user'),
         max_entries: z.number().int().positive().default(10_000),
+        /** Lowest cosine of the last user turns for a semantic hit. */
+        threshold: z.number().min(0).max(1).default(0.92),
+        /** Keep entries in the store's LMDB (`llm-cache`) and reload them at start. */
+        persist: z.boolean().default(true),
+      })
+      .prefault({}),
+    /** `role: tool` messages of requests go through the inbound checkpoint. */
+    tool_messages: z
+      .strictObject({
+        inspect: z.boolean().default(true),
+        trust: z.enum(['untrusted', 'trusted']).default('untrusted'),
+      })
+      .prefault({}),
+    /** `filtered`: only the `top_k` tools most similar to the last user turn are offered upstream. */
+    tools: z
+      .strictObject({
+        mode: z.enum(['all', 'filtered']).default('all'),
+        top_k: z.number().int().positive().default(8),
       })
       .prefault({}),
   })

@@ -1,7 +1,9 @@
 import { RE2JS } from '@bufbuild/re2';
 import type { TextEmbedder, TextScorer } from '../ml/scorer.js';
 import { cosine } from '../ml/embedding.js';
+import { detectPii } from '../inbound/detect/index.js';
 import { estimateTokens, lastUserText, type ChatRequest } from './chat.js';
+import { FACT_CHECK_THRESHOLD, factCheckScore } from './fact-check.js';
 import type { RoutingConfig } from './schema.js';
 
 /** A multi-class text classifier: class probabilities per text (the shipped domain model). */
@@ -31,10 +33,38 @@ export interface RoutingSignals {
   injection: number;
   tokens: number;
   tools_offered: boolean;
+  /** PII findings (inbound detectors) in the last user turn. */
+  pii: number;
+  /** The prompt asks for verifiable facts (fact-check.ts heuristic), and the heuristic's score. */
+  fact_check: boolean;
+  fact_check_score: number;
+}
+
+/** The values of every signal before any is computed. */
+export function neutralSignals(routing: RoutingConfig): RoutingSignals {
+  return {
+    keywords: Object.fromEntries(routing.signals.keywords.map((k) => [k.name, false])),
+    similarity: Object.fromEntries(routing.signals.similarity.map((s) => [s.name, 0])),
+    similar: [],
+    domain: '',
+    domain_score: 0,
+    jailbreak: 0,
+    injection: 0,
+    tokens: 0,
+    tools_offered: false,
+    pii: 0,
+    fact_check: false,
+    fact_check_score: 0,
+  };
+}
+
+export interface ComputeOptions {
+  /** Compute the signals no decision reads too (the playground): the cheap ones, and those of loaded models. */
+  readonly all?: boolean;
 }
 
 export interface SignalComputer {
-  compute(req: ChatRequest): Promise<RoutingSignals>;
+  compute(req: ChatRequest, options?: ComputeOptions): Promise<RoutingSignals>;
 }
 
 /** Which model-backed signals some decision reads; the others are not computed (they cost an ONNX run). */
@@ -43,6 +73,8 @@ export interface SignalNeeds {
   readonly similarity: boolean;
   readonly jailbreak: boolean;
   readonly injection: boolean;
+  readonly pii: boolean;
+  readonly fact_check: boolean;
 }
 
 export function needsOf(whens: readonly string[]): SignalNeeds {
@@ -52,6 +84,8 @@ export function needsOf(whens: readonly string[]): SignalNeeds {
     similarity: reads(/signals\.(similarity|similar)\b/),
     jailbreak: reads(/signals\.jailbreak/),
     injection: reads(/signals\.injection/),
+    pii: reads(/signals\.pii/),
+    fact_check: reads(/signals\.fact_check/),
   };
 }
 
@@ -91,24 +125,25 @@ export async function createSignalComputer(
         )
       : [];
   return {
-    async compute(req) {
+    async compute(req, options = {}) {
       const text = lastUserText(req);
       const lower = text.toLowerCase();
       const out: RoutingSignals = {
+        ...neutralSignals(routing),
         keywords: Object.fromEntries(keywords.map((k) => [k.name, k.test(lower, text)])),
-        similarity: Object.fromEntries(routing.signals.similarity.map((s) => [s.name, 0])),
-        similar: [],
-        domain: '',
-        domain_score: 0,
-        jailbreak: 0,
-        injection: 0,
         tokens: estimateTokens(req),
         tools_offered: Array.isArray(req.tools) && req.tools.length > 0,
       };
       if (text === '') return out;
+      const all = options.all === true;
+      if (needs.pii || all) out.pii = detectPii(text).filter((f) => f.kind === 'pii').length;
+      if (needs.fact_check || all) {
+        out.fact_check_score = factCheckScore(text).score;
+        out.fact_check = out.fact_check_score >= FACT_CHECK_THRESHOLD;
+      }
       const { domain, embedder, jailbreak, injection } = models;
       await Promise.all([
-        domain && needs.domain
+        domain && (needs.domain || all)
           ? domain.classify([text]).then(([p]) => {
               if (!p) return;
               let best = 0;
@@ -127,10 +162,10 @@ export async function createSignalComputer(
               }
             })
           : undefined,
-        jailbreak && needs.jailbreak
+        jailbreak && (needs.jailbreak || all)
           ? jailbreak.score([text]).then(([s]) => void (out.jailbreak = s ?? 0))
           : undefined,
-        injection && needs.injection
+        injection && (needs.injection || all)
           ? injection.score([text]).then(([s]) => void (out.injection = s ?? 0))
           : undefined,
       ]);

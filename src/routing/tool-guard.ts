@@ -58,19 +58,75 @@ export interface ToolGuardDeps {
   readonly revision: () => string;
   /** `{tool}` and `{reason}` are replaced. */
   readonly message: string;
+  /** The description of a tool the request offered (for the capability classifier), by name. */
+  readonly describe?: ((name: string) => string | undefined) | undefined;
 }
 
-interface ToolCall {
+/** One entry of an assistant message's `tool_calls`. */
+export interface ToolCall {
   id?: string;
   type?: string;
   function?: { name?: string; arguments?: string };
 }
 
+/** What the gate made of one proposed call: kept (arguments possibly redacted) or refused, with the note. */
+export type CallCheck =
+  | { readonly ok: true; readonly call: ToolCall }
+  | {
+      readonly ok: false;
+      readonly tool: string;
+      readonly reason: string;
+      readonly rules: string[];
+      readonly note: string;
+    };
+
 /**
- * Runs each `tool_calls` entry of a non-streamed completion through the outbound pipeline as a
- * `tool_call` event (server `llm`): allowed calls stay (redacted arguments replaced), refused ones are
- * removed and their explanation appended to the message content so the agent can read it. A message
- * left with no calls gets `finish_reason: "stop"`. Mutates `completion` in place.
+ * Runs one proposed call through the outbound pipeline as a `tool_call` event (server `llm`), records
+ * it in the session, and says whether it may reach the agent. Shared by the JSON and the SSE paths.
+ */
+export async function checkToolCall(
+  call: ToolCall,
+  session: Session,
+  deps: ToolGuardDeps,
+): Promise<CallCheck> {
+  const name = call.function?.name ?? '';
+  const args = parseArgs(call.function?.arguments);
+  const description = deps.describe?.(name);
+  const event: ToolCallEvent = {
+    id: randomUUID(),
+    kind: 'tool_call',
+    time: Date.now(),
+    session,
+    principal: session.principal,
+    server: LLM_SERVER,
+    tool: description === undefined ? { name } : { name, description },
+    args,
+  };
+  const verdict = await deps.pipeline.evaluate(event);
+  const outcome = await enforceCall(event, verdict, { revision: deps.revision });
+  recordCall(session, { server: LLM_SERVER, tool: name, action: verdict.action, time: event.time });
+  if (outcome.forward)
+    return {
+      ok: true,
+      call:
+        outcome.args === args
+          ? call
+          : { ...call, function: { name, arguments: JSON.stringify(outcome.args) } },
+    };
+  return {
+    ok: false,
+    tool: name,
+    reason: outcome.reason,
+    rules: [...outcome.rules],
+    note: deps.message.replaceAll('{tool}', name).replaceAll('{reason}', outcome.reason),
+  };
+}
+
+/**
+ * Runs each `tool_calls` entry of a non-streamed completion through `checkToolCall`: allowed calls
+ * stay (redacted arguments replaced), refused ones are removed and their explanation appended to the
+ * message content so the agent can read it. A message left with no calls gets `finish_reason: "stop"`.
+ * Mutates `completion` in place.
  */
 export async function guardToolCalls(
   completion: Record<string, unknown>,
@@ -85,30 +141,11 @@ export async function guardToolCalls(
     const kept: ToolCall[] = [];
     const notes: string[] = [];
     for (const call of message.tool_calls as ToolCall[]) {
-      const name = call.function?.name ?? '';
-      const args = parseArgs(call.function?.arguments);
-      const event: ToolCallEvent = {
-        id: randomUUID(),
-        kind: 'tool_call',
-        time: Date.now(),
-        session,
-        principal: session.principal,
-        server: LLM_SERVER,
-        tool: { name },
-        args,
-      };
-      const verdict = await deps.pipeline.evaluate(event);
-      const outcome = await enforceCall(event, verdict, { revision: deps.revision });
-      recordCall(session, { server: LLM_SERVER, tool: name, action: verdict.action, time: event.time });
-      if (outcome.forward) {
-        kept.push(
-          outcome.args === args
-            ? call
-            : { ...call, function: { name, arguments: JSON.stringify(outcome.args) } },
-        );
-      } else {
-        denied.push({ tool: name, reason: outcome.reason, rules: [...outcome.rules] });
-        notes.push(deps.message.replaceAll('{tool}', name).replaceAll('{reason}', outcome.reason));
+      const checked = await checkToolCall(call, session, deps);
+      if (checked.ok) kept.push(checked.call);
+      else {
+        denied.push({ tool: checked.tool, reason: checked.reason, rules: checked.rules });
+        notes.push(checked.note);
       }
     }
     if (notes.length === 0) continue;

@@ -26,6 +26,10 @@ export interface UpstreamPool {
   ): Promise<{ ok: true; response: UpstreamResponse } | { ok: false; failure: UpstreamFailure }>;
   /** The endpoints of a model, in failover order. */
   endpointsOf(model: string): readonly string[];
+  /** Each upstream's last health check (true when there are none). */
+  health(): Record<string, boolean>;
+  /** Runs the health checks now (they also run every `health_check.interval`). */
+  checkHealth(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,7 +38,9 @@ interface Endpoint {
   readonly pool: Pool;
   readonly basePath: string;
   readonly auth: string | undefined;
+  readonly weight: number;
   downUntil: number;
+  isHealthy: boolean;
 }
 
 export interface UpstreamPoolOptions {
@@ -69,19 +75,56 @@ export function createUpstreamPool(o: UpstreamPoolOptions): UpstreamPool {
       }),
       basePath: url.pathname.replace(/\/$/, ''),
       auth: key === undefined ? undefined : `Bearer ${key}`,
+      weight: u.weight,
       downUntil: 0,
+      isHealthy: true,
     });
   }
+  const wrr = new Map<string, Map<string, number>>();
 
+  /** Up and healthy endpoints first (the weighted pick at their head), then the others, in order. */
   function order(model: string): Endpoint[] {
     const names = routing.models[model]?.upstreams ?? [];
     const list = names.map((n) => endpoints.get(n)).filter((e): e is Endpoint => e !== undefined);
     const now = clock();
-    return [...list.filter((e) => e.downUntil <= now), ...list.filter((e) => e.downUntil > now)];
+    const isUp = (e: Endpoint) => e.downUntil <= now && e.isHealthy;
+    const up = list.filter(isUp);
+    if (routing.models[model]?.balance === 'weighted' && up.length > 1) {
+      const first = pickWeighted(wrr, model, up);
+      up.splice(up.indexOf(first), 1);
+      up.unshift(first);
+    }
+    return [...up, ...list.filter((e) => !isUp(e))];
   }
+
+  const hc = routing.health_check;
+  async function probe(e: Endpoint): Promise<void> {
+    if (!hc) return;
+    try {
+      const r = await e.pool.request({
+        method: 'GET',
+        path: hc.path,
+        headersTimeout: hc.timeout,
+        bodyTimeout: hc.timeout,
+      });
+      await r.body.dump();
+      e.isHealthy = r.statusCode === 200;
+    } catch {
+      e.isHealthy = false;
+    }
+  }
+  // One round at a time: a round asked for while one runs starts after it (so a caller that awaits
+  // `checkHealth` knows that no earlier probe is still in flight).
+  let rounds = Promise.resolve();
+  const checkHealth = () =>
+    (rounds = rounds.then(async () => void (await Promise.all([...endpoints.values()].map(probe)))));
+  const timer = hc ? setInterval(() => void checkHealth(), hc.interval).unref() : undefined;
+  if (hc) void checkHealth();
 
   return {
     endpointsOf: (model) => routing.models[model]?.upstreams ?? [],
+    health: () => Object.fromEntries([...endpoints.values()].map((e) => [e.name, e.isHealthy])),
+    checkHealth,
     async post(model, path, body, signal) {
       const list = order(model);
       const attempts: string[] = [];
@@ -127,9 +170,34 @@ export function createUpstreamPool(o: UpstreamPoolOptions): UpstreamPool {
       };
     },
     async close() {
+      clearInterval(timer);
       await Promise.all([...endpoints.values()].map((e) => e.pool.close().catch(() => undefined)));
     },
   };
+}
+
+/**
+ * Smooth weighted round robin (as nginx): every pick adds each endpoint's weight to its score, takes
+ * the highest and subtracts the total from it — over `sum(weights)` picks each endpoint is chosen
+ * `weight` times, interleaved rather than in runs.
+ */
+function pickWeighted(
+  state: Map<string, Map<string, number>>,
+  model: string,
+  up: readonly Endpoint[],
+): Endpoint {
+  let scores = state.get(model);
+  if (!scores) state.set(model, (scores = new Map<string, number>()));
+  let best = up[0] as Endpoint;
+  let total = 0;
+  for (const e of up) {
+    const score = (scores.get(e.name) ?? 0) + e.weight;
+    scores.set(e.name, score);
+    total += e.weight;
+    if (score > (scores.get(best.name) ?? 0)) best = e;
+  }
+  scores.set(best.name, (scores.get(best.name) ?? 0) - total);
+  return best;
 }
 
 function isConnectError(err: unknown): boolean {

@@ -42,6 +42,16 @@ const LOCAL_PRINCIPAL: Principal = { id: 'local', roles: [], claims: {} };
 export interface HttpFrontOptions {
   /** Serves `/admin/*` (returns false for other paths); Host/Origin checks apply before it. */
   readonly admin?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
+  /** Serves the dashboard under `/ui` (returns false for other paths); Host/Origin checks apply before it. */
+  readonly ui?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
+  /**
+   * Serves `GET /metrics` (Prometheus text, docs/routing.md "Metrics") after the Host/Origin checks;
+   * with `token` (the admin token) it needs that bearer, as `/admin` does.
+   */
+  readonly metrics?: {
+    render(): Promise<{ contentType: string; body: string }>;
+    readonly token?: string | undefined;
+  };
   /** Serves `/v1/*` (the LLM router, docs/routing.md) after the same Host/Origin and bearer checks as `/mcp`. */
   readonly v1?: (
     req: IncomingMessage,
@@ -148,7 +158,9 @@ export async function startHttpFront(
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end(JSON.stringify({ status: 'ok', version: VERSION, sessions: sessions.size }));
     }
+    if (path === '/metrics' && options.metrics) return serveMetrics(req, res, options.metrics);
     if (options.admin && (await options.admin(req, res, path ?? '/'))) return;
+    if (options.ui && (await options.ui(req, res, path ?? '/'))) return;
     const isV1 = options.v1 !== undefined && (path === '/v1' || path?.startsWith('/v1/') === true);
     if (path !== '/mcp' && !isV1) return reply(res, 404, -32601, `Not found: ${path}`);
     let principal = LOCAL_PRINCIPAL;
@@ -165,6 +177,32 @@ export async function startHttpFront(
     }
     if (isV1 && options.v1) return options.v1(req, res, principal, path ?? '/v1');
     return handleMcp(req, res, principal);
+  }
+
+  async function serveMetrics(
+    req: IncomingMessage,
+    res: ServerResponse,
+    metrics: NonNullable<HttpFrontOptions['metrics']>,
+  ): Promise<void> {
+    if (req.method !== 'GET') {
+      res.writeHead(405, { allow: 'GET', 'content-type': 'text/plain' });
+      return void res.end('GET only\n');
+    }
+    if (metrics.token !== undefined) {
+      const auth = checkBearer(req.headers.authorization, [
+        { token: metrics.token, principal: 'admin', roles: ['admin'] },
+      ]);
+      if (!auth.ok) {
+        res.writeHead(401, {
+          'www-authenticate': 'Bearer realm="agentwall-admin"',
+          'content-type': 'text/plain',
+        });
+        return void res.end(`metrics: ${auth.message}\n`);
+      }
+    }
+    const { contentType, body } = await metrics.render();
+    res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+    res.end(body);
   }
 
   const http: HttpServer = createServer((req, res) => {
