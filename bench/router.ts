@@ -5,6 +5,7 @@ import { Pool } from 'undici';
 import { createLlmRouter } from '../src/routing/router.js';
 import { routingSchema } from '../src/routing/schema.js';
 import { startVllmStandin } from '../tests/support/vllm-standin.js';
+import { describeCacheLookups, measureCacheLookups } from './router-cache.js';
 import type { BenchContext, BenchOutcome, Benchmark } from './lib/benchmark.js';
 import { measureInterleaved, type Subject } from './lib/measure.js';
 import { summarize } from './lib/stats.js';
@@ -124,7 +125,7 @@ async function runRouterBenchmark(ctx: BenchContext): Promise<BenchOutcome> {
   console.log(
     `throughput at concurrency ${CONCURRENCY} (non-streamed, ${THROUGHPUT_REQUESTS} requests, best of 2): direct ${rps.direct.toFixed(0)} req/s, agentwall ${rps.agentwall.toFixed(0)} req/s (×${ratio(rps.agentwall, rps.direct)})`,
   );
-  // Cache lookup p50 at 100k entries (issue 7): measured by the semantic-cache benchmark (R1's part), not here.
+  for (const line of describeCacheLookups(await measureCacheLookups())) console.log(line);
   return { ok: series.every((s) => s.error === undefined) };
 }
 
