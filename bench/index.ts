@@ -7,6 +7,8 @@ import { inboundBenchmark } from './inbound.js';
 import { routerBenchmark } from './router.js';
 import { mlBenchmark } from './ml.js';
 import { policyBenchmark } from './policy.js';
+import { loadBenchmark } from './load.js';
+import { capturingLog, writeBenchmarksMd, type BenchRun } from './report.js';
 
 /** Every benchmark, in the order `npm run bench` with no name runs them. Add new ones here. */
 const benchmarks: readonly Benchmark[] = [
@@ -16,6 +18,7 @@ const benchmarks: readonly Benchmark[] = [
   memoryBenchmark,
   inboundBenchmark,
   routerBenchmark,
+  loadBenchmark,
 ];
 
 function usage(): string {
@@ -41,9 +44,24 @@ async function main(argv: readonly string[]): Promise<number> {
   const selected =
     parsed.names.length === 0 ? benchmarks : benchmarks.filter((b) => parsed.names.includes(b.name));
   let exitCode = 0;
+  const runs: BenchRun[] = [];
   for (const benchmark of selected) {
-    if (!(await runBenchmark(benchmark, parsed.options))) exitCode = 1;
+    const startedAt = new Date();
+    const { value: isOk, output } = await capturingLog(() => runBenchmark(benchmark, parsed.options));
+    if (!isOk) exitCode = 1;
+    const seconds = (Date.now() - startedAt.getTime()) / 1000;
+    runs.push({
+      name: benchmark.name,
+      description: benchmark.description,
+      ok: isOk,
+      startedAt,
+      seconds,
+      output,
+    });
   }
+  // Every ratio each benchmark printed, with the machine and the date, goes to BENCHMARKS.md.
+  await writeBenchmarksMd(runs);
+  console.log(`bench: BENCHMARKS.md updated (${runs.map((r) => r.name).join(', ')})`);
   return exitCode;
 }
 

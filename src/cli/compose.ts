@@ -95,6 +95,7 @@ export function buildCheckpoints(parts: CheckpointParts): McpCheckpoints {
     prompt: checked,
     listedTool: pinning ? (server, tool) => checkListedTool({ ...pinning, log }, server, tool) : undefined,
     memoryWrite: checked,
+    audit: store.audit,
     inspectText: (text) => {
       const value = { content: [{ type: 'text', text }] };
       return inspector.inspect(toolResultSlots(value), value);

@@ -1,15 +1,23 @@
 import pino, { type Logger } from 'pino';
 
 /**
- * Never logged in clear: bearer tokens and header sets that may carry them. Exact paths only: pino's
+ * Never logged in clear: bearer tokens, API keys, and header sets that may carry them (an undici or
+ * SDK error can carry the request's headers). Exact paths only: pino's
  * wildcard paths cost tens of microseconds on every line, and agentwall logs these keys nowhere else.
  */
 export const REDACT_PATHS = [
   'authorization',
   'token',
+  'api_key',
+  'apiKey',
+  'admin_token',
   'headers',
   'req.headers',
+  'res.headers',
+  'err.headers',
+  'err.request.headers',
   'config.auth',
+  'config.admin_token',
   'upstream.headers',
 ];
 
@@ -17,6 +25,11 @@ export interface LoggerHandle {
   readonly log: Logger;
   /** Writes out buffered lines; call before exit. */
   readonly flush: () => void;
+}
+
+/** pino's options for agentwall's logs: the level, the redaction of secrets, the `name` field. */
+export function loggerOptions(level: string): pino.LoggerOptions {
+  return { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { name: 'agentwall' } };
 }
 
 /**
@@ -28,10 +41,7 @@ export function createLogger(level: string): LoggerHandle {
   // instead of a pipe write (and a wake-up of the reader) per line.
   const destination = pino.destination({ dest: 2, sync: false, minLength: 4096 });
   setInterval(() => destination.flush(), 250).unref();
-  const log = pino(
-    { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { name: 'agentwall' } },
-    destination,
-  );
+  const log = pino(loggerOptions(level), destination);
   return {
     log,
     flush: () => {

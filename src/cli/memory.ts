@@ -139,7 +139,10 @@ export function registerMemoryCommands(program: Command, deps: MemoryCliDeps): v
     .option('--no-cascade', 'do not revoke what was derived from the matched versions')
     .option('--reason <text>', 'why (kept with the revocation)')
     .option('--dry-run', 'print what would change; change nothing')
-    .option('--compensate', "issue the configured compensating calls of revoked external writes (memory.external)")
+    .option(
+      '--compensate',
+      'issue the configured compensating calls of revoked external writes (memory.external)',
+    )
     .action((flags: RevokeFlags) =>
       run(flags, async (m) => {
         const outcome = await m.revoke(criteriaOf(flags), actor(deps, flags));

@@ -11,6 +11,7 @@ import { createApprovalService } from '../outbound/approvals.js';
 import { ApprovalStore } from '../state/approvals.js';
 import { openPinStore, type PinStore } from '../state/pins.js';
 import { openStore, type Store } from '../state/store.js';
+import { isCommitFailure } from '../state/audit-log.js';
 import { QuarantineStore } from '../state/quarantine.js';
 import type { TextScorer } from '../ml/scorer.js';
 import { createScorerFromConfig } from '../ml/backends.js';
@@ -60,6 +61,13 @@ export interface RuntimeOptions {
 
 export async function startRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const { log, flush } = options.logger ?? createLogger(config.log.level);
+  // A failed LMDB commit (disk full) is reported to its writers, which fail closed; lmdb-js also rejects
+  // internal promises nobody can observe, which must not end the process (tests/hardening/disk-full).
+  const onRejection = (reason: unknown) => {
+    if (!isCommitFailure(reason)) throw reason;
+    log.error({ err: reason }, 'a write to the data file failed');
+  };
+  process.on('unhandledRejection', onRejection);
   const store = openStore(config.data_dir);
   let memory: MemoryFeature;
   try {
@@ -193,6 +201,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       await capability?.close();
       await approvals.close();
       await store.close();
+      process.off('unhandledRejection', onRejection);
       flush();
     },
   };

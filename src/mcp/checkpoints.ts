@@ -29,4 +29,18 @@ export interface McpCheckpoints {
   readonly memoryWrite?: Pipeline<MemoryWriteEvent> | undefined;
   /** Inspects a memory value's text (PII, secrets, hidden text) for the memory_write pipeline. */
   readonly inspectText?: ((text: string) => ContentInspection) | undefined;
+  /**
+   * The audit log, as a tools/call waits on it: its reply is sent only once the record of its verdict
+   * is committed (the commit runs while the call is upstream), so a call the client saw answered is
+   * never missing from the log after a crash; while commits fail, calls are not forwarded.
+   */
+  readonly audit?: AuditBarrier | undefined;
+}
+
+/** What the MCP front needs of the audit log (src/state/audit-log.ts) to acknowledge only what it recorded. */
+export interface AuditBarrier {
+  /** Resolves once every record appended so far is committed; false when that commit failed. */
+  durable(): Promise<boolean>;
+  /** Whether the last commit failed (a full disk): nothing is forwarded until one succeeds again. */
+  readonly isFailing: boolean;
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isDeeperThan, MAX_JSON_DEPTH } from '../mcp/http/body.js';
 import type { UpstreamFailure } from './upstream-pool.js';
 
 /** OpenAI's error body: `{"error": {"message", "type", "param", "code"}}` (what the SDKs parse). */
@@ -51,11 +52,16 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<Bod
     if (size > limit) return { ok: false, status: 413, message: `the body exceeds ${limit} bytes` };
     chunks.push(c as Buffer);
   }
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
   } catch (err) {
     return { ok: false, status: 400, message: `invalid JSON: ${(err as Error).message}` };
   }
+  // Fingerprinting, inspection and CEL recurse over the body: refuse what would overflow the stack.
+  if (typeof value === 'object' && value !== null && isDeeperThan(value, MAX_JSON_DEPTH))
+    return { ok: false, status: 400, message: `the body is nested deeper than ${MAX_JSON_DEPTH} levels` };
+  return { ok: true, value };
 }
 
 export function headerOf(req: IncomingMessage, name: string): string | undefined {

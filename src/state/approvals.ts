@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sha256Canonical } from './canonical.js';
+import { committed } from './audit-log.js';
 import type { Database, RootDatabase } from 'lmdb';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
@@ -78,7 +79,7 @@ export class ApprovalStore {
       created_at: now,
       expires_at: now + timeoutMs,
     };
-    await this.#db.put(record.id, record);
+    await committed(this.#db.put(record.id, record));
     return record;
   }
 
@@ -128,16 +129,18 @@ export class ApprovalStore {
     const isDue = (r: ApprovalRecord) => r.status === 'pending' && r.expires_at <= now;
     // Listing calls this; a write transaction (and its sync) is paid only when something is due.
     if (!this.list({ status: 'pending' }).some(isDue)) return [];
-    const expired = await this.#db.transaction(() => {
-      const due: ApprovalRecord[] = [];
-      for (const { value } of this.#db.getRange({})) {
-        if (!isDue(value)) continue;
-        const record = expiredRecord(value, now);
-        void this.#db.put(record.id, record);
-        due.push(record);
-      }
-      return due;
-    });
+    const expired = await committed(
+      this.#db.transaction(() => {
+        const due: ApprovalRecord[] = [];
+        for (const { value } of this.#db.getRange({})) {
+          if (!isDue(value)) continue;
+          const record = expiredRecord(value, now);
+          void this.#db.put(record.id, record);
+          due.push(record);
+        }
+        return due;
+      }),
+    );
     expired.forEach((r) => this.#notify(r));
     return expired;
   }
@@ -163,16 +166,18 @@ export class ApprovalStore {
     decided: ((r: ApprovalRecord) => ApprovalRecord) | undefined,
   ): Promise<ApprovalChange> {
     let written: ApprovalRecord | undefined;
-    const change = await this.#db.transaction((): ApprovalChange => {
-      const record = this.#db.get(id);
-      if (record === undefined) return { ok: false, code: 'not_found', message: `no approval ${id}` };
-      if (record.status === 'expired') return refusal('expired', record);
-      if (record.status !== 'pending') return refusal('already_decided', record);
-      const late = decided !== undefined && record.expires_at <= now;
-      written = decided === undefined || late ? expiredRecord(record, now) : decided(record);
-      void this.#db.put(id, written);
-      return late ? refusal('expired', written) : { ok: true, record: written };
-    });
+    const change = await committed(
+      this.#db.transaction((): ApprovalChange => {
+        const record = this.#db.get(id);
+        if (record === undefined) return { ok: false, code: 'not_found', message: `no approval ${id}` };
+        if (record.status === 'expired') return refusal('expired', record);
+        if (record.status !== 'pending') return refusal('already_decided', record);
+        const late = decided !== undefined && record.expires_at <= now;
+        written = decided === undefined || late ? expiredRecord(record, now) : decided(record);
+        void this.#db.put(id, written);
+        return late ? refusal('expired', written) : { ok: true, record: written };
+      }),
+    );
     if (written !== undefined) this.#notify(written);
     return change;
   }

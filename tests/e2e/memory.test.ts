@@ -102,12 +102,7 @@ describe('memory through the real proxy', () => {
     const a = await session();
     const names = await listAll(a);
     expect(names).toEqual(
-      expect.arrayContaining([
-        'read_text_file',
-        'memory_write',
-        'memory_read',
-        'memory_search',
-      ]),
+      expect.arrayContaining(['read_text_file', 'memory_write', 'memory_read', 'memory_search']),
     );
     // The built-in's tools keep their own names and it does not count as a server for
     // `naming.prefix: auto`: the one configured server's names pass through unchanged (naming.ts).

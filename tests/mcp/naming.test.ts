@@ -87,7 +87,9 @@ describe('built-in servers in the naming', () => {
 
 describe('urlOf (the web source of a tool result)', () => {
   it('takes the first http(s) URL among url, uri, href and link', () => {
-    expect(urlOf({ url: 'https://example.com/a', uri: 'http://b' })).toEqual({ url: 'https://example.com/a' });
+    expect(urlOf({ url: 'https://example.com/a', uri: 'http://b' })).toEqual({
+      url: 'https://example.com/a',
+    });
     expect(urlOf({ href: 'HTTP://x.example/' })).toEqual({ url: 'HTTP://x.example/' });
     expect(urlOf({ url: 'file:///etc/passwd' })).toEqual({});
     expect(urlOf({ url: 42, path: '/tmp/a' })).toEqual({});

@@ -59,6 +59,26 @@ describe('upstream failover', () => {
   });
 });
 
+describe('bad bodies', () => {
+  it('refuses a body nested too deep with a 400 in OpenAI format, and the next request works', async () => {
+    h = await startHarness({ routing: SINGLE, standins: 1 });
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    const post = (body: string) =>
+      fetch(`${h.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    const res = await post(`{"model":"auto","messages":[{"role":"user","content":"hi","x":${deep}}]}`);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { message: string; type: string } };
+    expect(body.error).toMatchObject({ type: 'invalid_request_error' });
+    expect(body.error.message).toMatch(/nested deeper than 100 levels/);
+    expect((await post(JSON.stringify({ model: 'auto', messages }))).status).toBe(200);
+    expect(chatBodies(h.upstreams[0]!)).toHaveLength(1);
+  });
+});
+
 describe('streaming', () => {
   it('passes SSE through chunk by chunk, usage chunk included', async () => {
     h = await startHarness({ routing: SINGLE, standins: 1 });

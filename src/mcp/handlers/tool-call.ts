@@ -17,8 +17,18 @@ import { isVisible, visibilityOf } from './visibility.js';
  * gated by the inbound pipeline — returned unchanged. Nothing here is specific to one front.
  */
 export async function handleToolCall(ctx: SessionContext, req: JSONRPCRequest): Promise<void> {
+  const audit: Recording = {};
   try {
-    const outcome = await gateToolCall(ctx, req);
+    const outcome = await gateToolCall(ctx, req, audit);
+    // The reply acknowledges the call: the record of its verdict is committed first.
+    if (audit.recorded !== undefined && !(await audit.recorded)) {
+      throw new AgentwallError(
+        ErrorCode.AUDIT_UNAVAILABLE,
+        `agentwall could not write the audit record of this call (${audit.forwarded === true ? 'it was forwarded' : 'it was not forwarded'}); ` +
+          'no further calls are forwarded until the audit log can be written again',
+        { data: { forwarded: audit.forwarded === true } },
+      );
+    }
     await ctx.send({ jsonrpc: '2.0', id: req.id, ...outcome });
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') return; // cancelled: no response
@@ -38,7 +48,13 @@ export function cancelToolCall(ctx: SessionContext, requestId: RequestId, reason
   return cancel !== undefined;
 }
 
-async function gateToolCall(ctx: SessionContext, req: JSONRPCRequest): Promise<RawOutcome> {
+/** The commit of a call's verdict record, started when the call is decided. */
+interface Recording {
+  recorded?: Promise<boolean>;
+  forwarded?: boolean;
+}
+
+async function gateToolCall(ctx: SessionContext, req: JSONRPCRequest, audit: Recording): Promise<RawOutcome> {
   const params = req.params;
   const name = params?.name;
   const args = params?.arguments ?? {};
@@ -84,6 +100,17 @@ async function gateToolCall(ctx: SessionContext, req: JSONRPCRequest): Promise<R
     revision: ctx.revision,
     ask: ctx.ask,
   });
+  // While the audit log cannot be written, nothing is forwarded: no record, no action (fail closed).
+  if (ctx.checkpoints.audit?.isFailing === true && gate.forward && !(await ctx.checkpoints.audit.durable())) {
+    throw new AgentwallError(
+      ErrorCode.AUDIT_UNAVAILABLE,
+      `agentwall cannot write its audit log, so it did not forward this call to "${call.server}"`,
+      { data: { server: call.server, tool: tool.name } },
+    );
+  }
+  // Otherwise the record commits while the call is upstream; the reply waits for it (handleToolCall).
+  audit.recorded = ctx.checkpoints.audit?.durable();
+  audit.forwarded = gate.forward;
   if (!gate.forward) {
     return { result: refusal('call', verdict.action, gate.rules, gate.reason, verdict.eventId) };
   }
@@ -184,7 +211,8 @@ function refusal(
 export function urlOf(args: Readonly<Record<string, unknown>>): { url?: string } {
   for (const name of ['url', 'uri', 'href', 'link']) {
     const value = args[name];
-    if (typeof value === 'string' && /^https?:\/\//i.test(value) && value.length <= 2048) return { url: value };
+    if (typeof value === 'string' && /^https?:\/\//i.test(value) && value.length <= 2048)
+      return { url: value };
   }
   return {};
 }
