@@ -61,10 +61,11 @@ describe('upstream failover', () => {
 
 describe('bad bodies', () => {
   it('refuses a body nested too deep with a 400 in OpenAI format, and the next request works', async () => {
-    h = await startHarness({ routing: SINGLE, standins: 1 });
+    const harness = await startHarness({ routing: SINGLE, standins: 1 });
+    h = harness;
     const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
     const post = (body: string) =>
-      fetch(`${h.url}/v1/chat/completions`, {
+      fetch(`${harness.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body,
@@ -75,7 +76,7 @@ describe('bad bodies', () => {
     expect(body.error).toMatchObject({ type: 'invalid_request_error' });
     expect(body.error.message).toMatch(/nested deeper than 100 levels/);
     expect((await post(JSON.stringify({ model: 'auto', messages }))).status).toBe(200);
-    expect(chatBodies(h.upstreams[0]!)).toHaveLength(1);
+    expect(chatBodies(harness.upstreams[0]!)).toHaveLength(1);
   });
 });
 
