@@ -1,7 +1,8 @@
 // Durability (issue 9): `agentwall serve` is SIGKILLed in the middle of mixed load — tool calls from
-// several sessions, each audited, and calls held for approval — then started again on the same data dir.
-// `agentwall audit verify` must pass, the held calls must still be listed as pending, and every tool call
-// a client saw answered before the kill must have its audit record.
+// several sessions, each audited, memory writes through the built-in memory server, and calls held for
+// approval — then started again on the same data dir. `agentwall audit verify` must pass, the held calls
+// must still be listed as pending, every tool call a client saw answered before the kill must have its
+// audit record, and every memory write it saw acknowledged must be readable.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +72,19 @@ describe('durability: SIGKILL under load', () => {
         if (acknowledged.length >= ACKNOWLEDGED_BEFORE_KILL) reached();
       }
     });
+    const written: string[] = [];
+    const writer = clients[0]!;
+    const memoryLoad = (async () => {
+      for (let i = 0; !killed; i++) {
+        const key = `m-${i}`;
+        const r = await writer.client
+          .callTool({ name: 'memory_write', arguments: { key, value: `v-${i}` } })
+          .catch(() => undefined);
+        if (r === undefined || killed) break;
+        expect(r.isError, textOf(r)).toBeFalsy();
+        written.push(key);
+      }
+    })();
     const heldLog = running.stderr.mark();
     const held = Array.from({ length: HELD }, (_, i) =>
       clients[i % SESSIONS]!.client.callTool({ name: 'slow', arguments: { ms: 0 } }).catch(() => 'cut off'),
@@ -91,8 +105,10 @@ describe('durability: SIGKILL under load', () => {
     const answeredBeforeKill = acknowledged.length;
     // Closing the clients ends the calls that were in flight (the SDK would wait for its own timeout).
     await Promise.all(clients.map((c) => c.client.close().catch(() => undefined)));
-    await Promise.all([...load, ...held]);
-    console.log(`durability: SIGKILL after ${answeredBeforeKill} answered calls, ${heldIds.length} held`);
+    await Promise.all([...load, ...held, memoryLoad]);
+    console.log(
+      `durability: SIGKILL after ${answeredBeforeKill} answered calls, ${written.length} memory writes, ${heldIds.length} held`,
+    );
 
     // Restart on the same data dir: it starts, and everything acknowledged is there.
     const second = await startServeChild(configFile, dataDir);
@@ -117,6 +133,21 @@ describe('durability: SIGKILL under load', () => {
           `${missing.length} without an audit record; ${heldIds.length} approvals still pending`,
       );
       expect(missing).toEqual([]);
+      const listed = await runAgentwall([
+        'memory',
+        'list',
+        '--namespace',
+        'principal:local',
+        '--json',
+        '--data-dir',
+        dataDir,
+      ]);
+      expect(listed.code, listed.stderr).toBe(0);
+      const keys = new Set((JSON.parse(listed.stdout) as { key: string }[]).map((v) => v.key));
+      const lost = written.filter((k) => !keys.has(k));
+      console.log(`durability: ${written.length} acknowledged memory writes, ${lost.length} missing`);
+      expect(written.length).toBeGreaterThan(0);
+      expect(lost).toEqual([]);
     } finally {
       await second.running.stop();
     }
