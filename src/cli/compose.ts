@@ -1,8 +1,15 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import type { EventKind, McpEvent } from '../core/events.js';
+import type {
+  CheckpointEvent,
+  EventKind,
+  LlmEvent,
+  LlmRequestEvent,
+  LlmResponseEvent,
+  McpEvent,
+} from '../core/events.js';
 import { eventSubject } from '../core/events.js';
-import { createPipeline, deferSinks, type Stage, type VerdictSink } from '../core/pipeline.js';
+import { createPipeline, deferSinks, type Pipeline, type Stage, type VerdictSink } from '../core/pipeline.js';
 import type { Verdict } from '../core/verdict.js';
 import type { McpCheckpoints } from '../mcp/checkpoints.js';
 import type { PolicyHolder } from '../policy/holder.js';
@@ -103,6 +110,47 @@ export function buildCheckpoints(parts: CheckpointParts): McpCheckpoints {
   };
 }
 
+/** The LLM router's policy checkpoints (docs/routing.md, "Policy on LLM traffic"). */
+export interface LlmCheckpoints {
+  readonly request: Pipeline<LlmRequestEvent>;
+  readonly response: Pipeline<LlmResponseEvent>;
+}
+
+/**
+ * The `llm_request` and `llm_response` checkpoints: the policy stage over the same policy holder as
+ * the MCP checkpoints, every verdict audited and logged after the request has gone on. Their default
+ * action is `allow`, whatever `pipeline.default_action` says: which requests may reach a model is the
+ * routing decisions' job (a `deny` decision), and an allow-list policy for tools must not silently
+ * refuse every LLM request; rules on LLM events add refusals and flags on top.
+ */
+export function buildLlmCheckpoints(
+  parts: Pick<CheckpointParts, 'config' | 'store' | 'policy' | 'log'>,
+): LlmCheckpoints {
+  const { config, store, policy, log } = parts;
+  const sinks = [
+    deferSinks<LlmEvent>([
+      auditSink(store.audit, (err) => log.error({ err }, 'audit append failed')),
+      decisionLog(log, 'info'),
+    ]),
+  ];
+  const pipeline = <E extends LlmEvent>() =>
+    createPipeline<E>({
+      stages: [
+        policyStage<E>({
+          current: () => policy.current(),
+          onError: config.policies.on_error,
+          params: config.policies.params,
+        }),
+      ],
+      defaultAction: 'allow',
+      onStageError: config.pipeline.on_stage_error,
+      sinks,
+      onError: (stage, err, event) =>
+        log.error({ err, stage, event_id: event.id, kind: event.kind }, 'pipeline stage failed'),
+    });
+  return { request: pipeline<LlmRequestEvent>(), response: pipeline<LlmResponseEvent>() };
+}
+
 /**
  * The jailbreak model was trained on prompts and reads tool outputs badly (42 % of the benign agent
  * traces of ../shared/data/agent flag): on the MCP side it scores prompts only.
@@ -115,8 +163,8 @@ function timeoutOf(config: Config, scorer: string): number {
   return scorer === 'jailbreak' ? config.scorers.jailbreak.timeout : config.scorers.injection.timeout;
 }
 
-function decisionLog(log: Logger, level: 'info' | 'debug'): VerdictSink<McpEvent> {
-  return (event: McpEvent, verdict: Verdict) => {
+function decisionLog(log: Logger, level: 'info' | 'debug'): VerdictSink<CheckpointEvent> {
+  return (event: CheckpointEvent, verdict: Verdict) => {
     if (!log.isLevelEnabled(level)) return;
     log[level](
       {

@@ -19,7 +19,7 @@ import { loadCapabilityClassifier, type CapabilityClassifier } from '../ml/capab
 import { createMemoryFeature, type MemoryFeature } from '../memory/feature.js';
 import type { MemoryStore } from '../state/memory.js';
 import type { Compensator } from '../memory/compensate.js';
-import { buildCheckpoints } from './compose.js';
+import { buildCheckpoints, buildLlmCheckpoints } from './compose.js';
 import { createLlmRouter, type LlmRouter } from '../routing/router.js';
 import { createLogger, type LoggerHandle } from './logger.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
@@ -144,6 +144,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   const approvals = createApprovalService({ store: approvalStore, log });
   let router: LlmRouter | undefined;
   try {
+    const llm = config.routing ? buildLlmCheckpoints({ config, store, policy, log }) : undefined;
     router = config.routing
       ? await createLlmRouter({
           routing: config.routing,
@@ -155,6 +156,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
           inbound: { checkpoint: checkpoints.inbound, pipeline: checkpoints.toolResult },
           root: store.root,
           metrics: metrics.llm,
+          llmRequest: llm?.request,
+          llmResponse: llm?.response,
         })
       : undefined;
   } catch (err) {

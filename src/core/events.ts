@@ -1,7 +1,7 @@
 import type { Principal, Session, TaintSource } from './session.js';
 import type { SpanFinding } from './verdict.js';
 
-/** What crosses a checkpoint. Later checkpoints add memory and LLM events to this union. */
+/** What crosses a checkpoint. */
 export type EventKind =
   | 'tool_call'
   | 'tool_result'
@@ -107,9 +107,78 @@ export interface MemoryWriteEvent extends EventBase {
 export type McpEvent =
   ToolCallEvent | ToolsListEvent | ToolResultEvent | ResourceEvent | PromptEvent | MemoryWriteEvent;
 
-/** A short subject for logs and audit: the tool, resource or prompt the event is about. */
-export function eventSubject(event: McpEvent): string {
+/** What the LLM router decided for a request (docs/routing.md); both LLM events carry it. */
+export interface LlmRoute {
+  readonly endpoint: 'chat' | 'completions' | 'responses';
+  /** The upstream model chosen. */
+  readonly model: string;
+  /** The routing decision that chose it, `default` or `explicit`. */
+  readonly decision: string;
+  /** The routing signals as decisions read them (keywords, similarity, domain, jailbreak, tokens, …). */
+  readonly signals: Readonly<Record<string, unknown>>;
+}
+
+/** The request in figures; its text only for rules (audit records keep a hash and size of it). */
+export interface LlmRequestSummary {
+  readonly messages: number;
+  /** Tools the request offers (as sent, before tool selection trims them). */
+  readonly tools: number;
+  /** Estimated prompt tokens (≈ 4 characters a token). */
+  readonly tokens: number;
+  readonly stream: boolean;
+  /** The last user turn (the completions prompt): what the routing signals read. */
+  readonly text: string;
+}
+
+/** A routed LLM request, before it goes upstream: rules may refuse or flag it. */
+export interface LlmRequestEvent extends EventBase {
+  readonly kind: 'llm_request';
+  readonly route: LlmRoute;
+  readonly request: LlmRequestSummary;
+}
+
+/** The share of an answer's sentences the request's tool results support (src/routing/grounding.ts). */
+export interface LlmGrounding {
+  readonly score: number;
+  readonly sentences: number;
+  readonly supported: number;
+}
+
+/** The model's answer, after the tool-call guard and before the client sees it (non-streamed). */
+export interface LlmResponseEvent extends EventBase {
+  readonly kind: 'llm_response';
+  readonly route: LlmRoute;
+  readonly request: LlmRequestSummary;
+  readonly stream: boolean;
+  /** Served from the answer cache. */
+  readonly cached: boolean;
+  /** Per choice; empty for a stream that broke off. */
+  readonly finishReasons: readonly string[];
+  readonly usage: {
+    readonly prompt_tokens: number;
+    readonly completion_tokens: number;
+    readonly total_tokens: number;
+  };
+  /** Tool calls the model proposed, and how many of them the outbound gate refused. */
+  readonly toolCalls: number;
+  readonly toolCallsDenied: number;
+  /** Set when the request carried tool results to ground the answer in. */
+  readonly grounding?: LlmGrounding | undefined;
+  /** The first choice's text as the model wrote it: for rules only (audit: hash and size). */
+  readonly text: string;
+}
+
+export type LlmEvent = LlmRequestEvent | LlmResponseEvent;
+
+/** Every event a policy rule can be evaluated on. */
+export type CheckpointEvent = McpEvent | LlmEvent;
+
+/** A short subject for logs and audit: the tool, resource, prompt or model the event is about. */
+export function eventSubject(event: CheckpointEvent): string {
   switch (event.kind) {
+    case 'llm_request':
+    case 'llm_response':
+      return event.route.model;
     case 'tool_call':
     case 'tools_list':
     case 'tool_result':

@@ -1,5 +1,11 @@
 import { celMap, type CelInput } from '@bufbuild/cel';
-import type { McpEvent, MemoryWriteEvent, ToolInfo } from '../core/events.js';
+import type {
+  CheckpointEvent,
+  LlmEvent,
+  LlmResponseEvent,
+  MemoryWriteEvent,
+  ToolInfo,
+} from '../core/events.js';
 import type { SignalValue } from '../core/verdict.js';
 
 /**
@@ -52,7 +58,7 @@ export const READ_EVERYTHING: CostlyReads = { calls: true, argsText: true };
  * the costly ones only when a rule of the policy reads them (an absent one reads as empty).
  */
 export function activationOf(
-  event: McpEvent,
+  event: CheckpointEvent,
   signals: Readonly<Record<string, SignalValue>>,
   now: number,
   reads: CostlyReads = READ_EVERYTHING,
@@ -66,18 +72,21 @@ export function activationOf(
       ? s.calls.map((c) => ({ server: c.server, tool: c.tool, action: c.action, time: c.time }))
       : [],
   };
-  const merged = { ...SIGNAL_DEFAULTS, ...signals };
+  const isLlm = event.kind === 'llm_request' || event.kind === 'llm_response';
+  // LLM events carry the router's signals (docs/routing.md); stages' signals go over them.
+  const merged = { ...SIGNAL_DEFAULTS, ...(isLlm ? event.route.signals : {}), ...signals };
   const vars: Record<string, unknown> = {
     event: { id: event.id, kind: event.kind, server: event.server },
     principal: { id: event.principal.id, roles: [...event.principal.roles], claims: event.principal.claims },
     session,
-    signals: merged,
-    risk: { score: merged.risk ?? 0 },
+    signals: { ...merged, grounding: event.kind === 'llm_response' ? groundingVars(event) : NO_GROUNDING },
+    risk: { score: typeof merged.risk === 'number' ? merged.risk : 0 },
     now,
     args: {},
     tool: { name: '', server: event.server, description: '', annotations: {} },
     result: { text: '', is_error: false },
     memory: NO_MEMORY,
+    llm: isLlm ? llmVars(event) : NO_LLM,
   };
   switch (event.kind) {
     case 'tool_call':
@@ -110,6 +119,60 @@ export function activationOf(
       break;
   }
   return vars;
+}
+
+/** `signals.grounding` when it was not computed: nothing to check, so nothing unsupported. */
+const NO_GROUNDING = { score: 1, sentences: 0, supported: 0, computed: false };
+
+function groundingVars(event: LlmResponseEvent) {
+  const g = event.grounding;
+  return g
+    ? { score: g.score, sentences: g.sentences, supported: g.supported, computed: true }
+    : NO_GROUNDING;
+}
+
+/** `llm` for events other than `llm_request` and `llm_response`: every field present, empty. */
+const NO_LLM = {
+  endpoint: '',
+  model: '',
+  decision: '',
+  stream: false,
+  messages: 0,
+  tools: 0,
+  tokens: 0,
+  user_text: '',
+  cached: false,
+  finish_reasons: [],
+  usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+  tool_calls: 0,
+  tool_calls_denied: 0,
+  answer_text: '',
+};
+
+/** The `llm` variable (docs/policy.md, "Variables"): the route, the request in figures, the answer. */
+function llmVars(event: LlmEvent) {
+  const base = {
+    ...NO_LLM,
+    endpoint: event.route.endpoint,
+    model: event.route.model,
+    decision: event.route.decision,
+    stream: event.request.stream,
+    messages: event.request.messages,
+    tools: event.request.tools,
+    tokens: event.request.tokens,
+    user_text: event.request.text,
+  };
+  if (event.kind === 'llm_request') return base;
+  return {
+    ...base,
+    stream: event.stream,
+    cached: event.cached,
+    finish_reasons: [...event.finishReasons],
+    usage: { ...event.usage },
+    tool_calls: event.toolCalls,
+    tool_calls_denied: event.toolCallsDenied,
+    answer_text: event.text,
+  };
 }
 
 /** `memory` for events other than `memory_write`: every field present, empty. */

@@ -18,6 +18,7 @@ export const POLICY_VARIABLES = [
   'params',
   'now',
   'memory',
+  'llm',
 ] as const;
 
 export interface SourcePosition {

@@ -74,6 +74,37 @@ export const ruleSpecSchema = z
     }
   });
 
+/** The LLM side of a policy test event: the route, the request in figures, and the answer. */
+export const llmTestSchema = z.strictObject({
+  endpoint: z.enum(['chat', 'completions', 'responses']).default('chat'),
+  model: z.string().default('test-model'),
+  decision: z.string().default('default'),
+  messages: z.number().int().min(0).default(1),
+  tools: z.number().int().min(0).default(0),
+  tokens: z.number().min(0).default(0),
+  stream: z.boolean().default(false),
+  cached: z.boolean().default(false),
+  finish_reasons: z.array(z.string()).default(['stop']),
+  usage: z
+    .strictObject({
+      prompt_tokens: z.number().default(0),
+      completion_tokens: z.number().default(0),
+      total_tokens: z.number().default(0),
+    })
+    .prefault({}),
+  tool_calls: z.number().int().min(0).default(0),
+  tool_calls_denied: z.number().int().min(0).default(0),
+  grounding: z
+    .strictObject({
+      score: z.number().min(0).max(1),
+      sentences: z.number().int().min(0),
+      supported: z.number().int().min(0),
+    })
+    .optional(),
+  /** The answer's text (`llm.answer_text`); `text` is the user turn. */
+  answer: z.string().default(''),
+});
+
 /** A policy test: an event and what the bundle must decide for it. */
 export const policyTestSchema = z.strictObject({
   name: z.string().min(1),
@@ -131,6 +162,8 @@ export const policyTestSchema = z.strictObject({
           .default([]),
       })
       .optional(),
+    /** For `llm_request` and `llm_response` (docs/policy.md, "Tests"). */
+    llm: llmTestSchema.optional(),
   }),
   expect: z.strictObject({
     action: z.enum([...RULE_ACTIONS]),

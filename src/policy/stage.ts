@@ -1,4 +1,4 @@
-import type { McpEvent } from '../core/events.js';
+import type { CheckpointEvent, McpEvent } from '../core/events.js';
 import type { Stage } from '../core/pipeline.js';
 import { activationOf, toCel } from './activation.js';
 import { evaluateRules, type PolicySet } from './policy-set.js';
@@ -13,7 +13,7 @@ export interface PolicyStageOptions {
 }
 
 /** The policy step of every checkpoint: CEL rules over the event, its session and its signals. */
-export function policyStage(options: PolicyStageOptions): Stage<McpEvent> {
+export function policyStage<E extends CheckpointEvent = McpEvent>(options: PolicyStageOptions): Stage<E> {
   const clock = options.clock ?? Date.now;
   return {
     name: 'policy',

@@ -1,9 +1,9 @@
 import { createPipeline } from '../core/pipeline.js';
 import { createSession, type Session } from '../core/session.js';
-import type { McpEvent, MemoryWriteEvent } from '../core/events.js';
+import type { CheckpointEvent, LlmEvent, MemoryWriteEvent } from '../core/events.js';
 import type { Action, Verdict } from '../core/verdict.js';
 import type { PolicySet } from './policy-set.js';
-import type { PolicyTest } from './rule-spec.js';
+import { llmTestSchema, type PolicyTest } from './rule-spec.js';
 import { policyStage } from './stage.js';
 
 export interface PolicyTestResult {
@@ -29,7 +29,7 @@ export async function runPolicyTests(
 ): Promise<PolicyTestResult[]> {
   const results: PolicyTestResult[] = [];
   for (const { file, test, params } of cases) {
-    const pipeline = createPipeline<McpEvent>({
+    const pipeline = createPipeline<CheckpointEvent>({
       stages: [
         // The signals a test gives stand in for the scorers of live traffic.
         { name: 'test-signals', run: (ctx) => void Object.assign(ctx.signals, test.event.signals) },
@@ -73,7 +73,7 @@ function judge(file: string, test: PolicyTest, verdict: Verdict): PolicyTestResu
 function memoryEventOf(
   test: PolicyTest,
   base: Omit<MemoryWriteEvent, 'kind' | keyof MemoryFields>,
-): McpEvent {
+): CheckpointEvent {
   const m = test.event.memory;
   const sources = (m?.sources ?? []).map((s) => ({
     label: s.label,
@@ -97,13 +97,45 @@ function memoryEventOf(
   };
 }
 
+/** An LLM test event: the test's `llm` (or defaults); `text` is the user turn, `llm.answer` the answer. */
+function llmEventOf(
+  test: PolicyTest,
+  kind: LlmEvent['kind'],
+  base: Omit<MemoryWriteEvent, 'kind' | keyof MemoryFields>,
+): LlmEvent {
+  const l = test.event.llm ?? llmTestSchema.parse({});
+  const route = { endpoint: l.endpoint, model: l.model, decision: l.decision, signals: {} };
+  const request = {
+    messages: l.messages,
+    tools: l.tools,
+    tokens: l.tokens,
+    stream: l.stream,
+    text: test.event.text ?? '',
+  };
+  if (kind === 'llm_request') return { ...base, kind, route, request };
+  return {
+    ...base,
+    kind,
+    route,
+    request,
+    stream: l.stream,
+    cached: l.cached,
+    finishReasons: l.finish_reasons,
+    usage: l.usage,
+    toolCalls: l.tool_calls,
+    toolCallsDenied: l.tool_calls_denied,
+    grounding: l.grounding,
+    text: l.answer,
+  };
+}
+
 type MemoryFields = Pick<
   MemoryWriteEvent,
   'namespace' | 'key' | 'value' | 'labels' | 'tombstone' | 'shared' | 'derivedFrom' | 'inspection'
 >;
 
 /** The event a test describes, with a session that has the labels, calls and counters it gives. */
-export function eventOf(test: PolicyTest): McpEvent {
+export function eventOf(test: PolicyTest): CheckpointEvent {
   const e = test.event;
   const principal = { id: e.principal.id, roles: e.principal.roles, claims: e.principal.claims };
   const session: Session = createSession('policy-test', principal, 0);
@@ -142,6 +174,9 @@ export function eventOf(test: PolicyTest): McpEvent {
       };
     case 'memory_write':
       return memoryEventOf(test, base);
+    case 'llm_request':
+    case 'llm_response':
+      return llmEventOf(test, e.kind, base);
     default:
       return { ...base, kind: 'tool_call', tool, args: e.args };
   }

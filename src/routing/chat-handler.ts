@@ -7,6 +7,8 @@ import { streamChat, type CacheState } from './chat-stream.js';
 import { applyReasoning, type CompiledDecision } from './decisions.js';
 import { groundingScore } from './grounding.js';
 import { headerOf, readJson, sendJsonText, sendOpenAiError, sendUpstreamFailure } from './http-io.js';
+import { summariseCompletion, type LlmEventDeps } from './llm-events.js';
+import { checkAnswer, streamAnswerAudit } from './llm-response.js';
 import type { MessageGuard } from './message-guard.js';
 import { routeRequest } from './route-request.js';
 import type { RoutingConfig } from './schema.js';
@@ -31,6 +33,8 @@ export interface ChatDeps {
   readonly sessions: LlmSessions;
   readonly log: Logger;
   readonly maxBodyBytes: number;
+  /** The `llm_request` / `llm_response` checkpoints (llm-events.ts). */
+  readonly llm?: LlmEventDeps | undefined;
 }
 
 /**
@@ -67,8 +71,15 @@ export async function handleChat(
     if (!res.writableFinished) controller.abort();
   });
   const cache = await lookup(req, upstream, principal, headers, deps);
-  if (body.stream === true)
-    return streamChat(res, upstream, headers, controller.signal, { session, guard, cache }, deps);
+  if (body.stream === true) {
+    const checkpoint = deps.llm?.response;
+    const audit = checkpoint ? streamAnswerAudit() : undefined;
+    const ctx = { session, guard, cache, observe: audit?.observe };
+    const denied = await streamChat(res, upstream, headers, controller.signal, ctx, deps);
+    if (!checkpoint || !audit) return;
+    const facts = { cached: cache?.hit !== undefined, toolTexts: toolTextsOf(body), denied: denied.length };
+    return audit.check(checkpoint, session(), routed, facts);
+  }
 
   let text = cache?.hit?.body;
   if (text === undefined) {
@@ -82,16 +93,35 @@ export async function handleChat(
     }
     if (cache?.write && isComplete(text)) await deps.cache?.store(cache.query, text);
   }
-  const toolTexts = body.messages.filter((m) => m.role === 'tool').map((m) => textOfContent(m.content));
-  if (!guard && toolTexts.length === 0) return sendJsonText(res, 200, text, headers);
+  const toolTexts = toolTextsOf(body);
+  const checkpoint = deps.llm?.response;
+  if (!guard && toolTexts.length === 0 && !checkpoint) return sendJsonText(res, 200, text, headers);
   const completion = JSON.parse(text) as Record<string, unknown>;
-  if (toolTexts.length > 0) headers['x-agentwall-grounding'] = grounding(completion, toolTexts);
+  // What the model answered, before the guard removes refused calls or appends its notes.
+  const answer = summariseCompletion(completion);
+  const grounded = toolTexts.length > 0 ? groundingScore(answer.text, toolTexts) : undefined;
+  if (grounded) headers['x-agentwall-grounding'] = grounded.score.toFixed(2);
+  let denied = 0;
   if (guard && text.includes('"tool_calls"')) {
     const outcome = await guardToolCalls(completion, session(), guard);
-    if (outcome.denied.length > 0)
-      headers['x-agentwall-tool-calls-denied'] = outcome.denied.map((d) => d.tool).join(',');
+    denied = outcome.denied.length;
+    if (denied > 0) headers['x-agentwall-tool-calls-denied'] = outcome.denied.map((d) => d.tool).join(',');
+    text = JSON.stringify(completion);
   }
-  sendJsonText(res, 200, JSON.stringify(completion), headers);
+  if (checkpoint) {
+    const facts = {
+      stream: false,
+      cached: cache?.hit !== undefined,
+      toolCallsDenied: denied,
+      grounding: grounded,
+    };
+    if (await checkAnswer(res, checkpoint, session(), routed, answer, facts, headers)) return;
+  }
+  sendJsonText(res, 200, text, headers);
+}
+
+function toolTextsOf(body: ChatRequest): string[] {
+  return body.messages.filter((m) => m.role === 'tool').map((m) => textOfContent(m.content));
 }
 
 /** The inbound checkpoint on tool messages, then tool selection; each says what it did in a header. */
@@ -145,13 +175,6 @@ function describer(tools: unknown[] | undefined): ((name: string) => string | un
       byName.set(fn.name, fn.description);
   }
   return (name) => byName.get(name);
-}
-
-/** Grounding of the first choice's answer in the tool results the request carried (2 decimals). */
-function grounding(completion: Record<string, unknown>, context: readonly string[]): string {
-  const choices = completion.choices as { message?: { content?: unknown } }[] | undefined;
-  const answer = textOfContent(choices?.[0]?.message?.content);
-  return groundingScore(answer, context).score.toFixed(2);
 }
 
 /** A complete answer: JSON whose every choice has a finish reason (so no error or cut-off is cached). */

@@ -23,6 +23,8 @@ export interface StreamContext {
   readonly session: () => Session;
   readonly guard: ToolGuardDeps | undefined;
   readonly cache: CacheState | undefined;
+  /** Sees each event's `data` as the upstream or the cache sent it (the `llm_response` audit). */
+  readonly observe?: ((data: string) => void) | undefined;
 }
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
@@ -30,7 +32,8 @@ const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache
 /**
  * A streamed chat answer: a cached one replayed as SSE, or the upstream's stream — both through the
  * tool-call guard. An upstream stream that runs to `[DONE]` complete is stored in the cache before
- * its `[DONE]` goes to the client (so the client's next request can hit it).
+ * its `[DONE]` goes to the client (so the client's next request can hit it). Resolves to the tools the
+ * guard refused.
  */
 export async function streamChat(
   res: ServerResponse,
@@ -39,30 +42,52 @@ export async function streamChat(
   signal: AbortSignal,
   ctx: StreamContext,
   deps: { readonly pool: UpstreamPool; readonly log: Logger },
-): Promise<void> {
-  const guard = () => (ctx.guard ? createStreamGuard(ctx.session(), ctx.guard) : undefined);
+): Promise<readonly string[]> {
+  const guard = ctx.guard ? createStreamGuard(ctx.session(), ctx.guard) : undefined;
+  const denied = () => guard?.denied ?? [];
   const hit = ctx.cache?.hit;
   if (hit) {
     res.writeHead(200, { ...headers, ...SSE_HEADERS });
     const options = upstream.stream_options as { include_usage?: unknown } | undefined;
     // vLLM sends usage whenever a stream_options object is sent, unless include_usage is false (§3).
     const events = replayEvents(hit.body, options !== undefined && options.include_usage !== false);
-    return pipeStream(res, events.map(sseEvent), signal, deps.log, { guard: guard() });
+    await pipeStream(res, events.map(sseEvent), signal, deps.log, { guard, observe: ctx.observe });
+    return denied();
   }
   let r;
   try {
     r = await deps.pool.post(upstream.model as string, '/chat/completions', JSON.stringify(upstream), signal);
   } catch (err) {
-    if (signal.aborted) return;
+    if (signal.aborted) return [];
     throw err;
   }
-  if (!r.ok) return sendUpstreamFailure(res, r.failure, headers);
+  if (!r.ok) {
+    sendUpstreamFailure(res, r.failure, headers);
+    return [];
+  }
   const { status, body } = r.response;
   const type = String(r.response.headers['content-type'] ?? 'application/json');
   res.writeHead(status, { ...headers, 'content-type': type, 'cache-control': 'no-cache' });
   res.flushHeaders();
-  if (status !== 200 || !type.startsWith('text/event-stream')) return pipeStream(res, body, signal, deps.log);
-  await pipeStream(res, body, signal, deps.log, { guard: guard(), observe: recordInto(ctx.cache) });
+  if (status !== 200 || !type.startsWith('text/event-stream')) {
+    await pipeStream(res, body, signal, deps.log);
+    return [];
+  }
+  const observe = both(recordInto(ctx.cache), ctx.observe);
+  await pipeStream(res, body, signal, deps.log, { guard, observe });
+  return denied();
+}
+
+/** Both taps, in order (the cache's first: it may store before `[DONE]` goes on). */
+function both(
+  first: StreamTaps['observe'],
+  second: ((data: string) => void) | undefined,
+): StreamTaps['observe'] {
+  if (!first || !second) return first ?? second;
+  return async (data) => {
+    await first(data);
+    second(data);
+  };
 }
 
 /** Records the stream and stores it at `[DONE]` when it is complete; undefined when nothing is stored. */

@@ -1,11 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { LlmRequestSummary, LlmRoute } from '../core/events.js';
 import type { Principal } from '../core/session.js';
 import type { ChatRequest } from './chat.js';
 import { choose, decisionVariables, type Choice, type CompiledDecision } from './decisions.js';
 import { headerOf, sendOpenAiError, sendUpstreamFailure } from './http-io.js';
+import {
+  applyOutcome,
+  llmRoute,
+  outcomeOf,
+  requestEvent,
+  requestSummary,
+  type LlmEventDeps,
+} from './llm-events.js';
 import type { RoutingConfig } from './schema.js';
 import type { ComputeOptions, RoutingSignals, SignalComputer } from './signals.js';
+import { conversationId } from './tool-guard.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
 /** What the routes other than chat (completions, responses) and `explain` need. */
@@ -16,6 +26,8 @@ export interface FrontDeps {
   readonly decisions: readonly CompiledDecision[];
   readonly log: Logger;
   readonly maxBodyBytes: number;
+  /** The `llm_request` / `llm_response` checkpoints; absent: no policy on LLM traffic itself. */
+  readonly llm?: LlmEventDeps | undefined;
 }
 
 export type Endpoint = 'chat' | 'completions' | 'responses';
@@ -41,7 +53,15 @@ export async function decide(
 }
 
 export type Routed =
-  | { ok: true; model: string; reasoning: boolean | undefined; headers: Record<string, string> }
+  | {
+      ok: true;
+      model: string;
+      reasoning: boolean | undefined;
+      headers: Record<string, string>;
+      /** What the `llm_response` event reports of the route and the request. */
+      route: LlmRoute;
+      request: LlmRequestSummary;
+    }
   | { ok: false };
 
 export function sendModelNotFound(res: ServerResponse, model: string): void {
@@ -55,8 +75,9 @@ export function sendModelNotFound(res: ServerResponse, model: string): void {
 }
 
 /**
- * The routing step of a request: an unknown explicit model is a 404, a deny decision a 403 (both
- * answered here, `ok: false`); otherwise the model and the `x-agentwall-*` headers to send.
+ * The routing step of a request: an unknown explicit model is a 404, a deny decision a 403, and so is
+ * a refusal of the `llm_request` checkpoint (all answered here, `ok: false`); otherwise the model and
+ * the `x-agentwall-*` headers to send.
  */
 export async function routeRequest(
   req: IncomingMessage,
@@ -80,7 +101,15 @@ export async function routeRequest(
     return { ok: false };
   }
   headers['x-agentwall-model'] = choice.model;
-  return { ok: true, model: choice.model, reasoning: choice.reasoning, headers };
+  const route = llmRoute(endpoint, choice.model, choice.decision, signals);
+  const request = requestSummary(body, signals);
+  const checkpoint = deps.llm?.request;
+  if (checkpoint && deps.llm) {
+    const id = conversationId(principal, body, headerOf(req, 'x-agentwall-session'));
+    const event = requestEvent(deps.llm.sessions.get(id, principal), route, request);
+    if (applyOutcome(res, outcomeOf(await checkpoint.evaluate(event)), headers)) return { ok: false };
+  }
+  return { ok: true, model: choice.model, reasoning: choice.reasoning, headers, route, request };
 }
 
 /** An AbortController aborted when the client goes away before the answer is complete. */

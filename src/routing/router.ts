@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RootDatabase } from 'lmdb';
 import type { Logger } from 'pino';
-import type { ToolCallEvent } from '../core/events.js';
+import type { LlmRequestEvent, LlmResponseEvent, ToolCallEvent } from '../core/events.js';
 import type { Pipeline } from '../core/pipeline.js';
 import type { Principal } from '../core/session.js';
 import { AgentwallError, ErrorCode } from '../core/errors.js';
@@ -73,6 +73,10 @@ export interface RouterDeps {
   readonly root?: RootDatabase | undefined;
   /** Prometheus metrics of `/v1` requests (src/metrics). */
   readonly metrics?: LlmMetrics | undefined;
+  /** The policy checkpoint on routed requests (`on: llm_request` rules); absent: none. */
+  readonly llmRequest?: Pipeline<LlmRequestEvent> | undefined;
+  /** The policy checkpoint on answers (`on: llm_response` rules); absent: none. */
+  readonly llmResponse?: Pipeline<LlmResponseEvent> | undefined;
 }
 
 /** Loads the shipped models the decisions need: domain, embedding, jailbreak, injection (models/). */
@@ -109,6 +113,11 @@ export async function createLlmRouter(deps: RouterDeps): Promise<LlmRouter> {
     clock: deps.clock,
     inbound: deps.inbound,
   });
+  const sessions = new LlmSessions();
+  const llm =
+    deps.llmRequest || deps.llmResponse
+      ? { request: deps.llmRequest, response: deps.llmResponse, sessions }
+      : undefined;
   const chat: ChatDeps = {
     routing,
     pool,
@@ -124,9 +133,10 @@ export async function createLlmRouter(deps: RouterDeps): Promise<LlmRouter> {
           message: routing.denied_tool_call_message,
         }
       : undefined,
-    sessions: new LlmSessions(),
+    sessions,
     log: log.child({ front: 'llm' }),
     maxBodyBytes: deps.maxBodyBytes,
+    llm,
   };
   const created = Math.floor(Date.now() / 1000);
   const modelList = JSON.stringify({
@@ -146,6 +156,7 @@ export async function createLlmRouter(deps: RouterDeps): Promise<LlmRouter> {
     decisions,
     log: log.child({ front: 'llm' }),
     maxBodyBytes: deps.maxBodyBytes,
+    llm,
   };
   const responses = {
     ...front,

@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
-import type { McpEvent } from '../core/events.js';
+import type { CheckpointEvent, LlmEvent } from '../core/events.js';
 import { eventSubject } from '../core/events.js';
 import type { Verdict } from '../core/verdict.js';
 import type { AuditEntry, AuditLog } from './audit-log.js';
 
 /**
  * What the audit log keeps of an event: enough to replay the decision (a call's arguments, a prompt's
- * arguments), and only a hash and size of content that came back, which may be large or sensitive.
+ * arguments), and only a hash and size of content that came back, which may be large or sensitive —
+ * for LLM traffic, of the prompt and the answer.
  */
-export function auditEntryOf(event: McpEvent, verdict: Verdict): AuditEntry {
+export function auditEntryOf(event: CheckpointEvent, verdict: Verdict): AuditEntry {
   return {
     time: event.time,
     event_id: event.id,
@@ -24,8 +25,11 @@ export function auditEntryOf(event: McpEvent, verdict: Verdict): AuditEntry {
   };
 }
 
-function detailOf(event: McpEvent): Record<string, unknown> {
+function detailOf(event: CheckpointEvent): Record<string, unknown> {
   switch (event.kind) {
+    case 'llm_request':
+    case 'llm_response':
+      return llmDetailOf(event);
     case 'tool_call':
       return { args: event.args, annotations: event.tool.annotations };
     case 'tools_list':
@@ -48,6 +52,37 @@ function detailOf(event: McpEvent): Record<string, unknown> {
   }
 }
 
+/** The route and the request in figures; the user turn and the answer as hash and size only. */
+function llmDetailOf(event: LlmEvent): Record<string, unknown> {
+  const { route, request } = event;
+  const base = {
+    endpoint: route.endpoint,
+    decision: route.decision,
+    signals: route.signals,
+    messages: request.messages,
+    tools: request.tools,
+    tokens: request.tokens,
+    stream: request.stream,
+    user_text: textDigest(request.text),
+  };
+  if (event.kind === 'llm_request') return base;
+  return {
+    ...base,
+    stream: event.stream,
+    cached: event.cached,
+    finish_reasons: event.finishReasons,
+    usage: event.usage,
+    tool_calls: event.toolCalls,
+    tool_calls_denied: event.toolCallsDenied,
+    ...(event.grounding ? { grounding: event.grounding } : {}),
+    answer: textDigest(event.text),
+  };
+}
+
+function textDigest(text: string): { sha256: string; bytes: number } {
+  return { sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) };
+}
+
 function digest(value: unknown): { sha256: string; bytes: number } {
   const text = JSON.stringify(value) ?? '';
   return { sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) };
@@ -57,7 +92,7 @@ function digest(value: unknown): { sha256: string; bytes: number } {
 export function auditSink(
   log: AuditLog,
   onFailure: (err: unknown) => void,
-): (e: McpEvent, v: Verdict) => void {
+): (e: CheckpointEvent, v: Verdict) => void {
   return (event, verdict) => {
     log.append(auditEntryOf(event, verdict)).catch(onFailure);
   };

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { RootDatabase } from 'lmdb';
 import OpenAI from 'openai';
 import pino from 'pino';
-import type { ToolCallEvent } from '../../src/core/events.js';
+import type { LlmRequestEvent, LlmResponseEvent, ToolCallEvent } from '../../src/core/events.js';
 import type { Pipeline } from '../../src/core/pipeline.js';
 import type { Principal } from '../../src/core/session.js';
 import type { LlmMetrics } from '../../src/metrics/metrics.js';
@@ -41,6 +41,9 @@ export interface HarnessOptions {
   /** For `/v1/responses`: the LMDB root whose `responses` database keeps them. */
   readonly root?: RootDatabase;
   readonly metrics?: LlmMetrics;
+  /** The `llm_request` / `llm_response` checkpoints (src/cli/compose.ts builds them in `serve`). */
+  readonly llmRequest?: Pipeline<LlmRequestEvent>;
+  readonly llmResponse?: Pipeline<LlmResponseEvent>;
 }
 
 /** Stand-ins on loopback, the router mounted on a plain HTTP server, and the official OpenAI client. */
@@ -64,6 +67,8 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     models: o.models ?? {},
     root: o.root,
     metrics: o.metrics,
+    llmRequest: o.llmRequest,
+    llmResponse: o.llmResponse,
   });
   const principal = o.principal ?? { id: 'alice', roles: [], claims: {} };
   const server: Server = createServer((req, res) => {
