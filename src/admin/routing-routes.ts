@@ -1,26 +1,9 @@
 import { ErrorCode, isAgentwallError } from '../core/errors.js';
-import type { Principal } from '../core/session.js';
+import type { LlmRouter } from '../routing/router.js';
 import type { AdminResponse, AdminRoute } from './router.js';
 
-/** What the console reads of the LLM router (src/routing/router.ts satisfies it). */
-export interface RoutingConsole {
-  explain(
-    body: unknown,
-    principal: Principal,
-  ): Promise<{
-    signals: Record<string, unknown>;
-    decision: string;
-    action: 'route' | 'deny';
-    model?: string;
-    reasoning?: boolean;
-    message?: string;
-  }>;
-  stats(): {
-    requests: Record<string, number>;
-    decisions: Record<string, number>;
-    cache: { hits: number; misses: number };
-  };
-}
+/** What the console reads of the LLM router. */
+export type RoutingConsole = Pick<LlmRouter, 'explain' | 'stats'>;
 
 function failure(status: number, code: string, message: string): AdminResponse {
   return { status, body: { error: { code, message } } };
