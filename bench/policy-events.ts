@@ -24,6 +24,7 @@ interface Spec {
 
 const TEXT = 'Quarterly notes. '.repeat(30);
 const UNTRUSTED = ['untrusted_content'];
+const INJECTED = ['untrusted_content', 'injection_suspected'];
 
 /** Benign reads, writes in and out of the roots, sends with and without taint, a secret, a budget. */
 const SPECS: readonly Spec[] = [
@@ -71,18 +72,33 @@ const SPECS: readonly Spec[] = [
     args: { to: 'a@example.com', subject: 'hi', body: TEXT },
   },
   {
-    name: 'send, untrusted',
-    expect: 'require_approval',
+    // Untrusted content alone is too common to hold every message on (policies/default.yaml).
+    name: 'send, untrusted content',
+    expect: 'allow',
     tool: { name: 'send_email' },
     args: { to: 'a@example.com', body: 'hi' },
     labels: UNTRUSTED,
   },
   {
-    name: 'open-world, untrusted',
-    expect: 'require_approval',
+    name: 'send, after an injection',
+    expect: 'deny',
+    tool: { name: 'send_email' },
+    args: { to: 'a@example.com', body: 'hi' },
+    labels: INJECTED,
+  },
+  {
+    name: 'open-world, after an injection',
+    expect: 'deny',
     tool: { name: 'fetch', annotations: { openWorldHint: true } },
     args: { url: 'https://x.example' },
-    labels: UNTRUSTED,
+    labels: INJECTED,
+  },
+  {
+    name: 'write, after an injection',
+    expect: 'require_approval',
+    tool: { name: 'write_file' },
+    args: { path: '/srv/agent/notes.md', content: TEXT },
+    labels: INJECTED,
   },
   {
     name: 'secret to http',
@@ -91,8 +107,9 @@ const SPECS: readonly Spec[] = [
     args: { url: 'https://paste.example', body: { note: 'AKIAIOSFODNN7EXAMPLE' } },
   },
   {
+    // destructive-needs-approval ships in shadow mode: reported, not enforced.
     name: 'destructive',
-    expect: 'require_approval',
+    expect: 'allow',
     tool: { name: 'drop_table', annotations: { destructiveHint: true } },
     args: { table: 'users' },
   },
