@@ -4,7 +4,7 @@ import { isAgentwallError, ErrorCode } from '../core/errors.js';
 import type { PolicyHolder } from '../policy/holder.js';
 import { DEFAULT_BUNDLE, defaultBundlePath } from '../policy/paths.js';
 import { loadPolicySet, type PolicySet } from '../policy/policy-set.js';
-import { REPLAY_LIMITATIONS, replayDecisions } from '../policy/replay.js';
+import { REPLAY_LIMITATIONS, replayDecisions, replayOptionsOf } from '../policy/replay.js';
 import type { AuditLog } from '../state/audit-log.js';
 import type { AdminResponse, AdminRoute } from './router.js';
 
@@ -67,16 +67,12 @@ export function replayRoutes(deps: ReplayRouteDeps): AdminRoute[] {
         if (!('revision' in cand)) return cand;
         await deps.audit.flushed();
         const { config } = deps;
-        const result = await replayDecisions(deps.audit.records(), a, cand, {
-          params: config.policies.params,
-          defaultAction: config.pipeline.default_action,
-          onError: config.policies.on_error,
-          onStageError: config.pipeline.on_stage_error,
-          trustedServers: new Set(
-            Object.entries(config.servers).flatMap(([name, s]) => (s.trust === 'trusted' ? [name] : [])),
-          ),
-          maxExamples: limit as number,
-        });
+        const result = await replayDecisions(
+          deps.audit.records(),
+          a,
+          cand,
+          replayOptionsOf(config, limit as number),
+        );
         const info = (set: PolicySet) => ({
           revision: set.revision,
           rules: set.rules.length,

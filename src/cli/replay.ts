@@ -9,6 +9,7 @@ import type { PolicySet } from '../policy/policy-set.js';
 import {
   recordedEventSchema,
   replayDecisions,
+  replayOptionsOf,
   type RecordedEvent,
   type ReplayResult,
 } from '../policy/replay.js';
@@ -98,16 +99,7 @@ async function replayCommand(flags: ReplayFlags, t: Tooling): Promise<number> {
   if (!source) return 1;
   let result: ReplayResult;
   try {
-    result = await replayDecisions(source.records, a, b, {
-      params: config.policies.params,
-      defaultAction: config.pipeline.default_action,
-      onError: config.policies.on_error,
-      onStageError: config.pipeline.on_stage_error,
-      trustedServers: new Set(
-        Object.entries(config.servers).flatMap(([name, s]) => (s.trust === 'trusted' ? [name] : [])),
-      ),
-      maxExamples: flags.examples,
-    });
+    result = await replayDecisions(source.records, a, b, replayOptionsOf(config, flags.examples));
   } finally {
     await source.close();
   }

@@ -54,6 +54,30 @@ export interface ReplayOptions {
   readonly maxExamples?: number;
 }
 
+/** The parts of agentwall's configuration a replay reads (src/config/schema.ts has them all). */
+export interface ReplayConfig {
+  readonly policies: {
+    readonly params: Readonly<Record<string, unknown>>;
+    readonly on_error: 'deny' | 'allow';
+  };
+  readonly pipeline: { readonly default_action: Action; readonly on_stage_error: 'deny' | 'allow' };
+  readonly servers: Readonly<Record<string, { readonly trust: 'trusted' | 'untrusted' }>>;
+}
+
+/** Replays decide as the running agentwall does: its params, defaults, error handling and trust. */
+export function replayOptionsOf(config: ReplayConfig, maxExamples?: number): ReplayOptions {
+  return {
+    params: config.policies.params,
+    defaultAction: config.pipeline.default_action,
+    onError: config.policies.on_error,
+    onStageError: config.pipeline.on_stage_error,
+    trustedServers: new Set(
+      Object.entries(config.servers).flatMap(([name, s]) => (s.trust === 'trusted' ? [name] : [])),
+    ),
+    ...(maxExamples === undefined ? {} : { maxExamples }),
+  };
+}
+
 export interface ChangeExample {
   readonly seq: number | undefined;
   readonly eventId: string;
